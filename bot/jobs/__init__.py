@@ -1,0 +1,1 @@
+"""The job engine: store, queue, watcher. No discord import."""

@@ -1,0 +1,114 @@
+"""Jobs as the rest of the bot sees them: frozen rows of the jobs table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.jobs.states import JobStatus
+
+
+class JobKind(StrEnum):
+    """Which provider endpoint a job was sent to."""
+
+    IMAGINE = "imagine"
+    ACTION = "action"
+    BLEND = "blend"
+    DESCRIBE = "describe"
+    SEED = "seed"
+    INPAINT = "inpaint"
+
+
+# Seconds the provider is given before it gives up on a job (TT API: at least 300 for
+# fast and turbo, 600 for relax).
+DEFAULT_TIMEOUTS = {"fast": 300, "turbo": 300, "relax": 600}
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked for a job and where the answer goes."""
+
+    user_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job about to be written, before any provider call."""
+
+    kind: JobKind
+    mode: str
+    requester: Requester
+    prompt: str = ""
+    action: str | None = None
+    parent_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    timeout_s: int | None = None
+    provider: str = "ttapi"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One stored job."""
+
+    id: int
+    provider: str
+    provider_job_id: str | None
+    parent_id: int | None
+    kind: JobKind
+    action: str | None
+    status: JobStatus
+    progress: int | None
+    prompt: str
+    mode: str
+    params: dict[str, Any]
+    components: tuple[str, ...]
+    image_url: str | None
+    images: tuple[str, ...]
+    seed: str | None
+    prompts: tuple[str, ...]
+    quota: float | None
+    error: str | None
+    user_id: int
+    guild_id: int | None
+    channel_id: int | None
+    progress_message_id: int | None
+    result_message_id: int | None
+    timeout_s: int
+    created_at: float
+    submitted_at: float | None
+    updated_at: float
+    finished_at: float | None
+    next_poll_at: float | None
+    post_claimed_at: float | None
+    posted_at: float | None
+
+    @property
+    def requester(self) -> Requester:
+        """Who asked for it and where."""
+        return Requester(self.user_id, self.guild_id, self.channel_id)
+
+    @property
+    def finished(self) -> bool:
+        """True once the job's outcome is known."""
+        return self.status.finished
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A member's preferences."""
+
+    user_id: int
+    default_mode: str | None = None
+    prompt_suffix: str = ""
+    dm_copy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """A server's preferences."""
+
+    guild_id: int
+    default_mode: str | None = None

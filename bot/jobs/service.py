@@ -1,0 +1,338 @@
+"""Submitting jobs: the row first, then the admission queue, then the provider.
+
+At most `max_in_progress` jobs hold a provider slot at once (the TT API answers 499 past
+its cap); the rest wait in a persisted, fair queue and start as slots free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+
+from bot.errors import JobRejected, UserFacingError
+from bot.jobs.events import JobEvents
+from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
+from bot.jobs.queue import FairQueue
+from bot.jobs.states import JobStatus
+from bot.jobs.store import Store
+from bot.jobs.watcher import Watcher
+from bot.provider import ErrorKind, Provider, ProviderError
+from bot.provider.models import (
+    ActionRequest,
+    BlendRequest,
+    DescribeRequest,
+    Dimensions,
+    ImagineRequest,
+    InpaintRequest,
+    Mode,
+    SeedRequest,
+    SubmitRequest,
+)
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_SUBMIT = (
+    "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
+    "it. It was not sent again, to avoid charging twice."
+)
+
+
+class JobService:
+    """Creates jobs, admits them within the provider's cap, and frees slots as they finish."""
+
+    def __init__(
+        self,
+        store: Store,
+        provider: Provider,
+        events: JobEvents,
+        watcher: Watcher,
+        *,
+        max_in_progress: int = 10,
+        hook_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._provider = provider
+        self._events = events
+        self._watcher = watcher
+        self._max = max_in_progress
+        self._hook_url = hook_url
+        self._clock = clock
+        self._sleep = sleep
+        self._queue = FairQueue()
+        self._in_flight: set[int] = set()
+        self._starting: dict[int, asyncio.Task[ProviderError | None]] = {}
+        self._hold_until = 0.0
+        self._refusals = 0
+        self._timer: asyncio.Task[None] | None = None
+        events.subscribe(self._on_change)
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover every unfinished job from the store, then start watching and admitting."""
+        await self._store.release_all_post_claims()
+        for job in await self._store.unposted_jobs():
+            await self._events.emit(job)  # the publisher's post claim prevents doubles
+        for job in await self._store.unfinished_jobs():
+            await self._recover(job)
+        self._watcher.start()
+        self._admit()
+
+    async def stop(self) -> None:
+        """Stop the watcher and wait for submits already in flight (they are paid for)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        await asyncio.gather(*self._starting.values(), return_exceptions=True)
+        await self._watcher.stop()
+
+    async def _recover(self, job: Job) -> None:
+        if job.status is JobStatus.QUEUED:
+            self._queue.add(job.id, job.user_id)
+        elif job.status is JobStatus.SUBMITTING:
+            # Row written, provider id never stored: the outcome is unknown. Never resend.
+            await self._fail(job.id, UNKNOWN_SUBMIT)
+        else:
+            self._in_flight.add(job.id)
+            self._watcher.track(job, due_now=True)
+
+    # -- submitting -------------------------------------------------------------------------
+
+    async def imagine(self, requester: Requester, prompt: str, mode: str) -> Job:
+        """Queue an /imagine."""
+        return await self.submit(NewJob(JobKind.IMAGINE, mode, requester, prompt=prompt))
+
+    async def blend(
+        self, requester: Requester, images: Sequence[str], dimensions: str, mode: str
+    ) -> Job:
+        """Queue a /blend of 2 to 5 data URLs."""
+        params = {"images": list(images), "dimensions": dimensions.upper()}
+        return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params))
+
+    async def describe(self, requester: Requester, image: str, mode: str) -> Job:
+        """Queue a /describe of one data URL."""
+        params = {"image": image}
+        return await self.submit(NewJob(JobKind.DESCRIBE, mode, requester, params=params))
+
+    async def action(self, requester: Requester, parent: Job, action: str) -> Job:
+        """Queue a button press (upsample2, variation1, ...) on a finished job."""
+        _check_parent(parent, action)
+        params = {"parent": parent.provider_job_id}
+        new = NewJob(
+            JobKind.ACTION,
+            parent.mode,
+            requester,
+            prompt=parent.prompt,
+            action=action,
+            parent_id=parent.id,
+            params=params,
+        )
+        return await self.submit(new)
+
+    async def seed(self, requester: Requester, parent: Job) -> Job:
+        """Queue a seed look-up on a finished job (callers check `parent.seed` first)."""
+        _check_parent(parent, None)
+        params = {"parent": parent.provider_job_id}
+        new = NewJob(
+            JobKind.SEED,
+            parent.mode,
+            requester,
+            prompt=parent.prompt,
+            parent_id=parent.id,
+            params=params,
+        )
+        return await self.submit(new)
+
+    async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
+        """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
+        _check_parent(parent, None)
+        params = {"parent": parent.provider_job_id, "mask": mask}
+        new = NewJob(
+            JobKind.INPAINT,
+            parent.mode,
+            requester,
+            prompt=prompt or parent.prompt,
+            parent_id=parent.id,
+            params=params,
+        )
+        return await self.submit(new)
+
+    async def submit(self, new: NewJob) -> Job:
+        """Write the job, queue it, and start it now if a slot is free.
+
+        Raises JobRejected when the provider refuses it at once; later refusals of a job that
+        had to wait are reported as a failed job through the events instead.
+        """
+        timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
+        job = await self._store.create_job(_with_timeout(new, timeout))
+        log.info(
+            "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
+        )
+        self._queue.add(job.id, job.user_id)
+        self._admit(waiting=job.id)
+        task = self._starting.get(job.id)
+        if task is None:
+            await self._events.emit(job)  # stays queued: the position is worth showing
+        elif (error := await asyncio.shield(task)) is not None:
+            # The caller shows this refusal itself, so nothing is left to post.
+            await self._store.claim_post(job.id)
+            await self._store.finish_post(job.id)
+            raise JobRejected(job.id, error)
+        return await self._store.get_job(job.id) or job
+
+    async def cancel(self, job_id: int, reason: str = "Cancelled by a moderator.") -> bool:
+        """Stop a queued or running job; True if it was unfinished."""
+        self._queue.remove(job_id)
+        self._watcher.untrack(job_id)
+        if not await self._store.transition(job_id, JobStatus.CANCELLED, error=reason):
+            return False
+        self._in_flight.discard(job_id)
+        await self._report(job_id)
+        self._admit()
+        return True
+
+    def position(self, job_id: int) -> int | None:
+        """How many queued jobs start before this one; None when it is not queued."""
+        return self._queue.position(job_id)
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs holding a provider slot."""
+        return len(self._in_flight)
+
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a slot."""
+        return len(self._queue)
+
+    # -- admission --------------------------------------------------------------------------
+
+    def _admit(self, waiting: int | None = None) -> None:
+        if self._clock() < self._hold_until:
+            return
+        while len(self._in_flight) < self._max:
+            job_id = self._queue.pop()
+            if job_id is None:
+                return
+            self._in_flight.add(job_id)
+            task = asyncio.create_task(self._start(job_id, caller_waits=job_id == waiting))
+            self._starting[job_id] = task
+            task.add_done_callback(lambda _, job_id=job_id: self._starting.pop(job_id, None))
+
+    async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
+        job = await self._store.get_job(job_id)
+        if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
+            self._in_flight.discard(job_id)
+            return None
+        try:
+            provider_job_id = await self._provider.submit(self._request(job))
+        except ProviderError as error:
+            return await self._refused(job, error, caller_waits=caller_waits)
+        except Exception:
+            log.exception("unexpected error submitting job %d", job_id)
+            error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
+            return await self._refused(job, error, caller_waits=caller_waits)
+        self._refusals = 0
+        now = self._clock()
+        await self._store.transition(
+            job_id, JobStatus.SUBMITTED, provider_job_id=provider_job_id, submitted_at=now
+        )
+        submitted = await self._store.get_job(job_id)
+        if submitted is not None:
+            log.info("job %d submitted as %s", job_id, provider_job_id)
+            self._watcher.track(submitted)
+            await self._events.emit(submitted)
+        return None
+
+    async def _refused(
+        self, job: Job, error: ProviderError, *, caller_waits: bool
+    ) -> ProviderError | None:
+        self._in_flight.discard(job.id)
+        if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
+            # Refused without being accepted: back in line, and admission pauses a while.
+            await self._store.transition(job.id, JobStatus.QUEUED)
+            self._queue.put_back(job.id, job.user_id)
+            self._hold(error)
+            await self._report(job.id)
+            return None
+        log.warning("job %d refused: %s", job.id, error)
+        await self._store.transition(
+            job.id, JobStatus.FAILED, error=JobRejected(job.id, error).text
+        )
+        if not caller_waits:
+            await self._report(job.id)
+        self._admit()
+        return error if caller_waits else None
+
+    def _hold(self, error: ProviderError) -> None:
+        self._refusals += 1
+        delay = error.retry_after or min(2.0 * 2 ** (self._refusals - 1), 60.0)
+        self._hold_until = self._clock() + delay
+        log.info("provider refused (%s): admission paused %.1fs", error.kind, delay)
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._resume_after(delay))
+
+    async def _resume_after(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._hold_until = 0.0
+        self._admit()
+
+    def _request(self, job: Job) -> SubmitRequest:
+        common = {"timeout": job.timeout_s, "hook_url": self._hook_url}
+        mode = Mode(job.mode)
+        params = job.params
+        match job.kind:
+            case JobKind.IMAGINE:
+                return ImagineRequest(job.prompt, mode, **common)
+            case JobKind.BLEND:
+                dims = Dimensions(params.get("dimensions", "SQUARE"))
+                return BlendRequest(tuple(params["images"]), dims, mode, **common)
+            case JobKind.DESCRIBE:
+                return DescribeRequest(params.get("image"), params.get("url"), mode, **common)
+            case JobKind.ACTION:
+                return ActionRequest(params["parent"], job.action or "", **common)
+            case JobKind.SEED:
+                return SeedRequest(params["parent"], **common)
+            case JobKind.INPAINT:
+                return InpaintRequest(params["parent"], params["mask"], job.prompt, **common)
+        raise ValueError(f"unknown job kind {job.kind}")  # pragma: no cover
+
+    # -- reacting to changes ------------------------------------------------------------------
+
+    async def _on_change(self, job: Job) -> None:
+        if not job.finished:
+            return
+        if job.id in self._in_flight:
+            self._in_flight.discard(job.id)
+            self._admit()
+        if job.kind is JobKind.SEED and job.seed and job.parent_id is not None:
+            await self._store.set_seed(job.parent_id, job.seed)
+
+    async def _fail(self, job_id: int, reason: str) -> None:
+        if await self._store.transition(job_id, JobStatus.FAILED, error=reason):
+            log.warning("job %d failed: %s", job_id, reason)
+            await self._report(job_id)
+
+    async def _report(self, job_id: int) -> None:
+        job = await self._store.get_job(job_id)
+        if job is not None:
+            await self._events.emit(job)
+
+
+class InvalidAction(UserFacingError):
+    """A button or command refers to an action the parent job does not offer."""
+
+
+def _check_parent(parent: Job, action: str | None) -> None:
+    if parent.status is not JobStatus.SUCCEEDED or not parent.provider_job_id:
+        raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
+    if action is not None and action not in parent.components:
+        raise InvalidAction(f"“{action}” is not available on that job.")
+
+
+def _with_timeout(new: NewJob, timeout: int) -> NewJob:
+    return replace(new, timeout_s=timeout)

@@ -1,0 +1,239 @@
+"""ONE loop that watches every job in flight.
+
+It sleeps until the earliest due fetch or until woken (a new job, a hookUrl poke), fetches
+what is due, stores each change with a conditional update and reports it once. Clock and
+sleep are injectable so tests and benchmarks can run on virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.jobs.events import JobEvents
+from bot.jobs.models import Job
+from bot.jobs.polling import PollState, deadline, failure_delay, next_delay
+from bot.jobs.states import JobStatus
+from bot.jobs.store import Store
+from bot.provider import ErrorKind, JobSnapshot, Provider, ProviderError
+from bot.provider.models import RemoteStatus
+
+log = logging.getLogger(__name__)
+
+# Fetches sent at once when many jobs fall due together (hundreds in flight after a restart).
+FETCH_CONCURRENCY = 16
+
+
+@dataclass(slots=True)
+class _Tracked:
+    job_id: int
+    provider_job_id: str
+    state: PollState
+    deadline: float
+    due: float
+
+
+class Watcher:
+    """Tracks every submitted job until it succeeds, fails or times out."""
+
+    def __init__(
+        self,
+        store: Store,
+        provider: Provider,
+        events: JobEvents,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        scale: float = 1.0,
+        safety_net: bool = False,
+    ) -> None:
+        self._store = store
+        self._provider = provider
+        self._events = events
+        self._clock = clock
+        self._sleep = sleep
+        self._scale = scale
+        self._safety_net = safety_net
+        self._tracked: dict[int, _Tracked] = {}
+        self._by_provider_id: dict[str, int] = {}
+        self._heap: list[tuple[float, int, int]] = []  # (due, tie-breaker, job id)
+        self._counter = itertools.count()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.fetches = 0
+
+    def __len__(self) -> int:
+        return len(self._tracked)
+
+    def track(self, job: Job, *, due_now: bool = False) -> None:
+        """Start watching a submitted job; the first fetch follows the mode's cadence."""
+        if job.provider_job_id is None or job.id in self._tracked:
+            return
+        now = self._clock()
+        state = PollState(started_at=job.submitted_at or now, mode=job.mode)
+        due = now if due_now else now + next_delay(state, now, scale=self._scale)
+        tracked = _Tracked(
+            job.id,
+            job.provider_job_id,
+            state,
+            deadline(job.submitted_at or now, job.timeout_s),
+            due,
+        )
+        self._tracked[job.id] = tracked
+        self._by_provider_id[job.provider_job_id] = job.id
+        self._schedule(tracked, due)
+
+    def untrack(self, job_id: int) -> None:
+        """Stop watching a job (finished or cancelled)."""
+        tracked = self._tracked.pop(job_id, None)
+        if tracked is not None:
+            self._by_provider_id.pop(tracked.provider_job_id, None)
+
+    def poke(self, provider_job_id: str) -> bool:
+        """A callback says this job changed: fetch it now. False if the job is not tracked."""
+        job_id = self._by_provider_id.get(provider_job_id)
+        if job_id is None:
+            return False
+        self._schedule(self._tracked[job_id], self._clock())
+        return True
+
+    def start(self) -> None:
+        """Run the loop in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="job-watcher")
+            self._task.add_done_callback(_log_crash)
+
+    async def stop(self) -> None:
+        """Stop the loop and wait for it."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            due = self._take_due(self._clock())
+            if due:
+                await self._poll_all(due)
+                continue
+            self._wake.clear()
+            wait = self._heap[0][0] - self._clock() if self._heap else None
+            await self._sleep_or_wake(wait)
+
+    def _take_due(self, now: float) -> list[_Tracked]:
+        due: dict[int, _Tracked] = {}
+        while self._heap and self._heap[0][0] <= now and len(due) < 256:
+            when, _, job_id = heapq.heappop(self._heap)
+            tracked = self._tracked.get(job_id)
+            # Skip stale heap entries: untracked jobs, or jobs rescheduled since.
+            if tracked is not None and tracked.due == when:
+                due[job_id] = tracked
+        return list(due.values())
+
+    async def _sleep_or_wake(self, seconds: float | None) -> None:
+        waker = asyncio.ensure_future(self._wake.wait())
+        timer = (
+            asyncio.ensure_future(self._sleep(max(seconds, 0.0))) if seconds is not None else None
+        )
+        pending = {waker, timer} - {None}
+        try:
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
+        finally:
+            for future in pending:
+                future.cancel()  # type: ignore[union-attr]
+
+    async def _poll_all(self, due: list[_Tracked]) -> None:
+        limit = asyncio.Semaphore(FETCH_CONCURRENCY)
+
+        async def one(tracked: _Tracked) -> None:
+            async with limit:
+                await self._poll(tracked)
+
+        await asyncio.gather(*(one(tracked) for tracked in due))
+
+    async def _poll(self, tracked: _Tracked) -> None:
+        if self._clock() > tracked.deadline:
+            await self._give_up(tracked)
+            return
+        self.fetches += 1
+        try:
+            snapshot = await self._provider.fetch(tracked.provider_job_id)
+        except ProviderError as error:
+            tracked.state.failures += 1
+            delay = failure_delay(tracked.state.failures, scale=self._scale)
+            log.warning("fetch of job %d failed (%s); again in %.0fs", tracked.job_id, error, delay)
+            if error.kind is ErrorKind.AUTH:
+                delay = max(delay, 60.0)  # a wrong key will not fix itself in seconds
+            self._schedule(tracked, self._clock() + delay)
+            return
+        except Exception:
+            log.exception("unexpected error fetching job %d", tracked.job_id)
+            self._schedule(tracked, self._clock() + failure_delay(5, scale=self._scale))
+            return
+        tracked.state.failures = 0
+        await self.apply(tracked.job_id, snapshot)
+
+    async def apply(self, job_id: int, snapshot: JobSnapshot) -> None:
+        """Store and report what a fetch returned; schedule the next fetch if unfinished."""
+        tracked = self._tracked.get(job_id)
+        if snapshot.status is RemoteStatus.SUCCESS:
+            await self._finish(job_id, JobStatus.SUCCEEDED, _result(snapshot))
+        elif snapshot.status is RemoteStatus.FAILED:
+            reason = snapshot.message or "Midjourney reported the job as failed."
+            await self._finish(job_id, JobStatus.FAILED, {"error": reason})
+        elif tracked is not None:
+            now = self._clock()
+            tracked.state.observe(now, snapshot.progress)
+            due = now + next_delay(
+                tracked.state, now, scale=self._scale, safety_net=self._safety_net
+            )
+            if snapshot.progress is not None and await self._store.record_progress(
+                job_id, snapshot.progress, due
+            ):
+                await self._report(job_id)
+            self._schedule(tracked, due)
+
+    async def _give_up(self, tracked: _Tracked) -> None:
+        minutes = round((tracked.deadline - tracked.state.started_at) / 60)
+        reason = f"Timed out: Midjourney gave no result within {minutes} minutes."
+        log.warning("job %d timed out", tracked.job_id)
+        await self._finish(tracked.job_id, JobStatus.FAILED, {"error": reason})
+
+    async def _finish(self, job_id: int, status: JobStatus, changes: dict[str, object]) -> None:
+        self.untrack(job_id)
+        if await self._store.transition(job_id, status, **changes):
+            log.info("job %d %s", job_id, status)
+            await self._report(job_id)
+
+    async def _report(self, job_id: int) -> None:
+        job = await self._store.get_job(job_id)
+        if job is not None:
+            await self._events.emit(job)
+
+    def _schedule(self, tracked: _Tracked, due: float) -> None:
+        tracked.due = due
+        heapq.heappush(self._heap, (due, next(self._counter), tracked.job_id))
+        if self._heap[0][2] == tracked.job_id:
+            self._wake.set()
+
+
+def _result(snapshot: JobSnapshot) -> dict[str, object]:
+    return {
+        "progress": 100,
+        "components": snapshot.components,
+        "image_url": snapshot.image_url,
+        "images": snapshot.images,
+        "seed": snapshot.seed,
+        "prompts": snapshot.prompts,
+        "quota": snapshot.quota,
+    }
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the job watcher stopped", exc_info=task.exception())

@@ -32,6 +32,8 @@ class Requester:
     user_id: int
     guild_id: int | None = None
     channel_id: int | None = None
+    # The message already showing "Waiting to start", when the caller posted one first.
+    progress_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,11 @@ class NewJob:
     params: dict[str, Any] = field(default_factory=dict)
     timeout_s: int | None = None
     provider: str = "ttapi"
+
+    @property
+    def user_id(self) -> int:
+        """Who asked."""
+        return self.requester.user_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,8 +114,9 @@ class Store:
         async with self._lock:
             cursor = await self._db.execute(
                 """INSERT INTO jobs (provider, parent_id, kind, action, status, prompt, mode,
-                       params, user_id, guild_id, channel_id, timeout_s, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       params, user_id, guild_id, channel_id, progress_message_id, timeout_s,
+                       created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     new.provider,
                     new.parent_id,
@@ -128,6 +129,7 @@ class Store:
                     new.requester.user_id,
                     new.requester.guild_id,
                     new.requester.channel_id,
+                    new.requester.progress_message_id,
                     timeout,
                     now,
                     now,

@@ -1,0 +1,69 @@
+"""Builds the whole bot from Settings and runs it until it is stopped."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+
+from bot.app import MjBot
+from bot.jobs.events import JobEvents
+from bot.jobs.service import JobService
+from bot.jobs.store import Store
+from bot.jobs.watcher import Watcher
+from bot.jobs.webhook import HookServer, hook_url, new_secret
+from bot.provider.ttapi import TTApiClient
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run(settings: Settings) -> None:
+    """Open the session and database, start the bot, and close everything on the way out."""
+    store = await Store.open(settings.database_path)
+    try:
+        await store.migrate()
+        async with aiohttp.ClientSession() as session:
+            await _run_bot(settings, store, session)
+    finally:
+        await store.close()
+
+
+async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
+    provider = TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url)
+    events = JobEvents()
+    watcher = Watcher(
+        store,
+        provider,
+        events,
+        scale=settings.poll_interval_scale,
+        safety_net=settings.webhook_base_url is not None,
+    )
+    secret = None
+    if settings.webhook_base_url:
+        secret = settings.webhook_secret.get() if settings.webhook_secret else None
+        secret = secret or await store.meta_or_create("webhook_secret", new_secret)
+    service = JobService(
+        store,
+        provider,
+        events,
+        watcher,
+        max_in_progress=settings.max_jobs_in_progress,
+        hook_url=hook_url(settings.webhook_base_url, secret)
+        if settings.webhook_base_url and secret
+        else None,
+    )
+    server = None
+    if secret is not None:
+        server = HookServer(watcher, secret, lambda: _status(service))
+        await server.start(settings.webhook_host, settings.webhook_port)
+    try:
+        async with MjBot(settings, store, service, events, session) as bot:
+            await bot.start(settings.discord_token.get())
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+def _status(service: JobService) -> dict[str, int]:
+    return {"in_flight": service.in_flight, "queued": service.queued}

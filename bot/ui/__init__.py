@@ -1,0 +1,1 @@
+"""Discord presentation: embeds, button layout, the DynamicItem buttons and the error path."""

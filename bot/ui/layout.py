@@ -1,0 +1,134 @@
+"""Pure: a job's next actions -> rows of button specs, with Midjourney's labels.
+
+The custom_id carries only the job's short id and an index into `actions_for(job)`, which is
+derived from data stored with the job, so a button resolves the same way after any restart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from bot.jobs.models import Job, JobKind
+
+CUSTOM_ID_PREFIX: Final = "mj:"
+MAX_ROWS: Final = 5
+MAX_PER_ROW: Final = 5
+KEYCAPS: Final = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
+# Describe results offer these instead of provider components.
+IMAGINE_ALL: Final = "imagine_all"
+REDESCRIBE: Final = "redescribe"
+
+_FIXED: Final[dict[str, tuple[str | None, str | None]]] = {
+    "reroll": (None, "🔄"),
+    "high_variation": ("Vary (Strong)", "🪄"),
+    "low_variation": ("Vary (Subtle)", "🪄"),
+    "zoom_out_2": ("Zoom Out 2x", "🔍"),
+    "zoom_out_1_5": ("Zoom Out 1.5x", "🔍"),
+    "pan_left": (None, "⬅️"),
+    "pan_right": (None, "➡️"),
+    "pan_up": (None, "⬆️"),
+    "pan_down": (None, "⬇️"),
+    "upscale_subtle": ("Upscale (Subtle)", None),
+    "upscale_creative": ("Upscale (Creative)", None),
+    "upscale2": ("Upscale (2x)", None),
+    "upscale4": ("Upscale (4x)", None),
+    IMAGINE_ALL: ("Imagine all", "🎉"),
+    REDESCRIBE: (None, "🔄"),
+}
+# Buttons of one group share a row, in Midjourney's order: U + 🔄, V, upscales, varies, zooms, pans.
+_GROUPS: Final = (
+    re.compile(r"upsample\d|reroll|prompt\d|imagine_all|redescribe"),
+    re.compile(r"variation\d"),
+    re.compile(r"(redo_)?upscale.*"),
+    re.compile(r"(high|low)_variation|inpaint|make_square"),
+    re.compile(r"zoom_out.*|custom_zoom"),
+    re.compile(r"pan_.*"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    """One button as Discord will show it."""
+
+    action: str
+    label: str | None
+    emoji: str | None
+    custom_id: str
+    row: int
+
+
+def actions_for(job: Job) -> tuple[str, ...]:
+    """The actions a job's buttons stand for, in index order."""
+    if job.kind is JobKind.DESCRIBE:
+        prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
+        return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
+    return job.components
+
+
+def label_for(action: str) -> tuple[str | None, str | None]:
+    """(label, emoji) for an action, following the official bot's buttons."""
+    if match := re.fullmatch(r"upsample(\d)", action):
+        return f"U{match[1]}", None
+    if match := re.fullmatch(r"variation(\d)", action):
+        return f"V{match[1]}", None
+    if match := re.fullmatch(r"prompt([1-4])", action):
+        return None, KEYCAPS[int(match[1]) - 1]
+    if action in _FIXED:
+        return _FIXED[action]
+    return action.replace("_", " ").title()[:80], None
+
+
+def custom_id(job_id: int, index: int) -> str:
+    """The custom_id of a job's button number `index`."""
+    return f"{CUSTOM_ID_PREFIX}{job_id}:{index}"
+
+
+def parse_custom_id(value: str) -> tuple[int, int] | None:
+    """(job id, index) from a custom_id, or None when it is not one of ours."""
+    match = re.fullmatch(r"mj:(\d{1,19}):(\d{1,3})", value)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def layout(job: Job) -> list[ButtonSpec]:
+    """Every button of a job, placed on at most 5 rows of at most 5."""
+    actions = actions_for(job)
+    rows = _pack([list(range(len(actions)))] if not actions else _grouped(actions))
+    specs = []
+    for row_number, row in enumerate(rows):
+        for index in row:
+            label, emoji = label_for(actions[index])
+            specs.append(
+                ButtonSpec(actions[index], label, emoji, custom_id(job.id, index), row_number)
+            )
+    return specs
+
+
+def _grouped(actions: tuple[str, ...]) -> list[list[int]]:
+    groups: dict[int, list[int]] = {}
+    for index, action in enumerate(actions):
+        group = next(
+            (number for number, rule in enumerate(_GROUPS) if rule.fullmatch(action)), len(_GROUPS)
+        )
+        groups.setdefault(group, []).append(index)
+    return [groups[number] for number in sorted(groups)]
+
+
+def _pack(groups: list[list[int]]) -> list[list[int]]:
+    rows = [
+        group[i : i + MAX_PER_ROW] for group in groups for i in range(0, len(group), MAX_PER_ROW)
+    ]
+    while len(rows) > MAX_ROWS:
+        # Too many rows: merge the smallest neighbouring pair that fits, else pack densely.
+        pairs = [
+            (len(rows[i]) + len(rows[i + 1]), i)
+            for i in range(len(rows) - 1)
+            if len(rows[i]) + len(rows[i + 1]) <= MAX_PER_ROW
+        ]
+        if not pairs:
+            flat = [index for row in rows for index in row][: MAX_ROWS * MAX_PER_ROW]
+            return [flat[i : i + MAX_PER_ROW] for i in range(0, len(flat), MAX_PER_ROW)]
+        _, i = min(pairs)
+        rows[i : i + 2] = [rows[i] + rows[i + 1]]
+    return rows

@@ -1,0 +1,250 @@
+"""Shows what the job engine reports: progress edits, then the result as a new message.
+
+Everything goes through the bot token and the channel endpoints, never the interaction
+token, which dies after 15 minutes (relax jobs and queues outlast it). A result is posted
+only by the caller that wins the store's post claim, so restarts and races never double-post;
+a post that fails is released and tried again, so a paid result is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+from discord.ext import commands, tasks
+
+from bot.jobs.models import Job, JobKind
+from bot.jobs.states import JobStatus
+from bot.ui.buttons import result_view
+from bot.ui.context import Services
+from bot.ui.embeds import (
+    allowed_mentions,
+    describe_embed,
+    failure_text,
+    progress_text,
+    result_embed,
+    result_text,
+)
+
+log = logging.getLogger(__name__)
+
+EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
+RETRY_DELAY: Final = 30.0
+DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
+DOWNLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10)
+
+
+@dataclass(slots=True)
+class _Progress:
+    channel_id: int
+    message_id: int
+    job: Job
+    shown: str = ""
+    edited_at: float = 0.0
+    timer: asyncio.Task[None] | None = None
+
+
+class Publisher(commands.Cog):
+    """Subscribes to job changes and keeps Discord in step with them."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.services: Services = bot  # type: ignore[assignment]
+        self._progress: dict[int, _Progress] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def cog_load(self) -> None:
+        """Start listening to the engine."""
+        self.services.events.subscribe(self.on_job)
+        self._refresh_queue.start()
+
+    async def cog_unload(self) -> None:
+        """Stop listening and cancel pending edits and retries."""
+        self.services.events.unsubscribe(self.on_job)
+        self._refresh_queue.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def on_job(self, job: Job) -> None:
+        """One stored change of a job."""
+        if job.finished:
+            await self.publish(job)
+        elif job.progress_message_id and job.channel_id:
+            await self._show_progress(job)
+
+    # -- progress -------------------------------------------------------------------------
+
+    async def _show_progress(self, job: Job) -> None:
+        entry = self._progress.get(job.id)
+        if entry is None:
+            entry = _Progress(job.channel_id or 0, job.progress_message_id or 0, job)
+            self._progress[job.id] = entry
+        entry.job = job
+        await self._edit_soon(entry)
+
+    async def _edit_soon(self, entry: _Progress) -> None:
+        text = progress_text(entry.job, self.services.service.position(entry.job.id))
+        if text == entry.shown or entry.timer is not None:
+            return  # unchanged, or a timed edit will pick up the latest text
+        wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
+        if wait <= 0:
+            await self._edit(entry, text)
+        else:
+            entry.timer = self._spawn(self._edit_later(entry, wait))
+
+    async def _edit_later(self, entry: _Progress, wait: float) -> None:
+        await asyncio.sleep(wait)
+        entry.timer = None
+        if self._progress.get(entry.job.id) is entry:
+            text = progress_text(entry.job, self.services.service.position(entry.job.id))
+            if text != entry.shown:
+                await self._edit(entry, text)
+
+    async def _edit(self, entry: _Progress, text: str) -> None:
+        entry.shown, entry.edited_at = text, time.monotonic()
+        message = self.bot.get_partial_messageable(entry.channel_id).get_partial_message(
+            entry.message_id
+        )
+        try:
+            await message.edit(content=text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.NotFound:
+            self._progress.pop(entry.job.id, None)  # deleted by someone: stop editing it
+        except discord.HTTPException as error:
+            log.warning("progress edit of job %d failed: %s", entry.job.id, error)
+
+    @tasks.loop(seconds=EDIT_INTERVAL)
+    async def _refresh_queue(self) -> None:
+        # Queue positions change when other jobs start, which is no event of this job.
+        for entry in list(self._progress.values()):
+            if entry.job.status is JobStatus.QUEUED:
+                await self._edit_soon(entry)
+
+    # -- results --------------------------------------------------------------------------
+
+    async def publish(self, job: Job) -> None:
+        """Post a finished job's outcome once, whoever else is trying."""
+        store = self.services.store
+        if not await store.claim_post(job.id):
+            return
+        self._forget_progress(job.id)
+        try:
+            message = await self._post(job)
+        except Exception:
+            log.exception("posting job %d failed; retrying in %.0fs", job.id, RETRY_DELAY)
+            await store.release_post(job.id)
+            self._spawn(self._retry(job.id))
+            return
+        await store.finish_post(job.id, message.id if message else None, job.channel_id)
+        log.info("job %d posted as message %s", job.id, message.id if message else None)
+
+    async def _retry(self, job_id: int) -> None:
+        await asyncio.sleep(RETRY_DELAY)
+        job = await self.services.store.get_job(job_id)
+        if job is not None and job.posted_at is None:
+            await self.publish(job)
+
+    async def _post(self, job: Job) -> discord.Message | None:
+        if job.channel_id is None:
+            return None
+        if job.status is not JobStatus.SUCCEEDED:
+            return await self._post_failure(job)
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        file, image = await self._image(job)
+        embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else None
+        embed = embed or result_embed(job, image)
+        content = result_text(job)
+        if job.kind is JobKind.SEED:
+            content = f"{content}: `--seed {job.seed}`" if job.seed else content
+        view = result_view(job)
+        message = await channel.send(
+            content,
+            embed=embed,
+            files=[file] if file else [],
+            view=view or discord.utils.MISSING,
+            allowed_mentions=allowed_mentions(job),
+        )
+        await self._delete_progress(job)
+        return message
+
+    async def _post_failure(self, job: Job) -> discord.Message | None:
+        """Replace the progress message with the failure, or post it if that is gone."""
+        text = failure_text(job)
+        mentions = allowed_mentions(job)
+        if job.progress_message_id and job.channel_id:
+            channel = self.bot.get_partial_messageable(job.channel_id)
+            partial = channel.get_partial_message(job.progress_message_id)
+            with contextlib.suppress(discord.NotFound):
+                return await partial.edit(content=text, view=None, allowed_mentions=mentions)
+        channel = self.bot.get_partial_messageable(job.channel_id or 0)
+        return await channel.send(text, allowed_mentions=mentions)
+
+    async def _delete_progress(self, job: Job) -> None:
+        if job.progress_message_id and job.channel_id:
+            channel = self.bot.get_partial_messageable(job.channel_id)
+            with contextlib.suppress(discord.HTTPException):
+                await channel.get_partial_message(job.progress_message_id).delete()
+
+    async def _image(self, job: Job) -> tuple[discord.File | None, str | None]:
+        """The result image as an upload (kept by Discord) or, if too big or unreachable, a URL."""
+        url = job.image_url
+        if not url:
+            return None, None
+        limit = self._upload_limit(job.guild_id)
+        try:
+            data = await self._download(url, limit)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            log.warning("job %d image not uploaded (%s); linking it instead", job.id, error)
+            return None, url
+        name = f"mj_{job.id}{_extension(url)}"
+        return discord.File(io.BytesIO(data), filename=name), f"attachment://{name}"
+
+    async def _download(self, url: str, limit: int) -> bytes:
+        session = self.services.http_session
+        async with session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            response.raise_for_status()
+            data = await response.content.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"image larger than the upload limit ({limit} bytes)")
+        return data
+
+    def _upload_limit(self, guild_id: int | None) -> int:
+        guild = self.bot.get_guild(guild_id) if guild_id else None
+        return guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT
+
+    def _forget_progress(self, job_id: int) -> None:
+        entry = self._progress.pop(job_id, None)
+        if entry is not None and entry.timer is not None:
+            entry.timer.cancel()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("publisher task failed", exc_info=task.exception())
+
+
+def _extension(url: str) -> str:
+    path = urlsplit(url).path.lower()
+    for extension in (".png", ".jpg", ".jpeg", ".webp", ".gif"):
+        if path.endswith(extension):
+            return extension
+    return ".png"
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Publisher(bot))

@@ -25,10 +25,10 @@ def user_text(error: BaseException) -> str:
         return f"{error.text} You can try again <t:{int(error.retry_at)}:R>."
     if isinstance(error, UserFacingError):
         return error.text
+    if isinstance(error, app_commands.CommandOnCooldown):  # a CheckFailure: test it first
+        return f"Slow down: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.CheckFailure) and str(error):
         return str(error)
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
     reference = secrets.token_hex(4)
     log.error("unexpected error [ref %s]", reference, exc_info=error)
     return f"Something went wrong on our side (reference `{reference}`). Please try again later."

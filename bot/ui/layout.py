@@ -87,7 +87,7 @@ def custom_id(job_id: int, index: int) -> str:
 
 def parse_custom_id(value: str) -> tuple[int, int] | None:
     """(job id, index) from a custom_id, or None when it is not one of ours."""
-    match = re.fullmatch(r"mj:(\d{1,19}):(\d{1,3})", value)
+    match = re.fullmatch(r"mj:([0-9]{1,19}):([0-9]{1,3})", value)
     return (int(match[1]), int(match[2])) if match else None
 
 

@@ -69,6 +69,7 @@ class JobService:
         self._hold_until = 0.0
         self._refusals = 0
         self._timer: asyncio.Task[None] | None = None
+        watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -185,14 +186,16 @@ class JobService:
         return await self._store.get_job(job.id) or job
 
     async def cancel(self, job_id: int, reason: str = "Cancelled by a moderator.") -> bool:
-        """Stop a queued or running job; True if it was unfinished."""
-        self._queue.remove(job_id)
-        self._watcher.untrack(job_id)
+        """Stop a queued or running job; True if it was unfinished.
+
+        A job the provider already has cannot be recalled: it keeps its slot, silently
+        watched, until the provider is done with it, so the cap still holds.
+        """
+        queued = self._queue.remove(job_id)
         if not await self._store.transition(job_id, JobStatus.CANCELLED, error=reason):
             return False
-        self._in_flight.discard(job_id)
+        log.info("job %d cancelled%s", job_id, "" if queued else " (still held by the provider)")
         await self._report(job_id)
-        self._admit()
         return True
 
     def position(self, job_id: int) -> int | None:
@@ -226,7 +229,8 @@ class JobService:
     async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
         job = await self._store.get_job(job_id)
         if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
-            self._in_flight.discard(job_id)
+            self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
+            self._admit()
             return None
         try:
             provider_job_id = await self._provider.submit(self._request(job))
@@ -238,14 +242,16 @@ class JobService:
             return await self._refused(job, error, caller_waits=caller_waits)
         self._refusals = 0
         now = self._clock()
-        await self._store.transition(
-            job_id, JobStatus.SUBMITTED, provider_job_id=provider_job_id, submitted_at=now
-        )
+        changes = {"provider_job_id": provider_job_id, "submitted_at": now}
+        won = await self._store.transition(job_id, JobStatus.SUBMITTED, **changes)
+        if not won:  # cancelled while sending: still watched, so its slot frees when it ends
+            await self._store.attach_provider_job(job_id, provider_job_id, now)
         submitted = await self._store.get_job(job_id)
         if submitted is not None:
             log.info("job %d submitted as %s", job_id, provider_job_id)
             self._watcher.track(submitted)
-            await self._events.emit(submitted)
+            if won:
+                await self._events.emit(submitted)
         return None
 
     async def _refused(
@@ -254,10 +260,10 @@ class JobService:
         self._in_flight.discard(job.id)
         if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
             # Refused without being accepted: back in line, and admission pauses a while.
-            await self._store.transition(job.id, JobStatus.QUEUED)
-            self._queue.put_back(job.id, job.user_id)
+            if await self._store.transition(job.id, JobStatus.QUEUED):
+                self._queue.put_back(job.id, job.user_id)
+                await self._report(job.id)
             self._hold(error)
-            await self._report(job.id)
             return None
         log.warning("job %d refused: %s", job.id, error)
         await self._store.transition(
@@ -303,12 +309,12 @@ class JobService:
 
     # -- reacting to changes ------------------------------------------------------------------
 
-    async def _on_change(self, job: Job) -> None:
-        if not job.finished:
-            return
-        if job.id in self._in_flight:
-            self._in_flight.discard(job.id)
+    def _release(self, job_id: int) -> None:
+        if job_id in self._in_flight:
+            self._in_flight.discard(job_id)
             self._admit()
+
+    async def _on_change(self, job: Job) -> None:
         if job.kind is JobKind.SEED and job.seed and job.parent_id is not None:
             await self._store.set_seed(job.parent_id, job.seed)
 

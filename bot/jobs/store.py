@@ -202,6 +202,13 @@ class Store:
             "UPDATE jobs SET progress_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
+    async def attach_provider_job(self, job_id: int, provider_job_id: str, at: float) -> None:
+        """Record the provider id of a job cancelled while its submit was in flight."""
+        await self._write(
+            "UPDATE jobs SET provider_job_id = ?, submitted_at = ? WHERE id = ?",
+            (provider_job_id, at, job_id),
+        )
+
     async def set_seed(self, job_id: int, seed: str) -> None:
         """Cache a job's seed so asking again costs nothing."""
         await self._write("UPDATE jobs SET seed = ? WHERE id = ?", (seed, job_id))

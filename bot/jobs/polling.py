@@ -8,6 +8,7 @@ and is seen well under a second after it finishes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -15,6 +16,9 @@ from typing import Final
 # relax "generally within 10 minutes".
 EXPECTED_SECONDS: Final = {"turbo": 60.0, "fast": 90.0, "relax": 600.0}
 MIN_INTERVAL: Final = 1.0
+# Fetches due this far ahead or more are rounded up to a whole second, so that thousands of
+# jobs in flight share wake-ups instead of waking the watcher once each.
+COALESCE_AFTER: Final = 10.0
 # How far past the predicted finish the aimed fetch lands: covers jitter in the provider's
 # progress reports without costing a second fetch.
 AIM_MARGIN: Final = 0.3
@@ -46,8 +50,14 @@ def next_delay(
     expected = EXPECTED_SECONDS.get(state.mode, EXPECTED_SECONDS["fast"])
     eta = estimated_finish(state)
     if eta is None:
-        # No rate yet: sample at a tenth of the expected duration (a second sample gives the rate).
-        delay = min(max(expected * (0.12 if not state.samples else 0.1), 2.0), 60.0)
+        # No rate yet: sample every ~15 % of the expected duration (two samples give the rate).
+        delay = max(expected * (0.15 if not state.samples else 0.12), 2.0)
+        if len(state.samples) == 1:
+            # One sample bounds the finish: had the job run since submit, it ends by `latest`.
+            # Take the second sample well before that, so a quick job is not missed.
+            (t1, p1) = state.samples[0]
+            latest = t1 + (100 - p1) * (t1 - state.started_at) / p1
+            delay = min(delay, max((latest - now) / 2, MIN_INTERVAL))
     elif eta + AIM_MARGIN > now:
         delay = min(eta + AIM_MARGIN - now, expected * 0.3)
         state.overdue_polls = 0
@@ -59,6 +69,11 @@ def next_delay(
         # hookUrl callbacks do the fast path; polling only guards against a lost callback.
         delay = max(delay * 3, 20.0)
     return max(delay, MIN_INTERVAL) * scale
+
+
+def coalesce(due: float, now: float) -> float:
+    """Round a distant due time up to the next whole second; near ones stay exact."""
+    return float(math.ceil(due)) if due - now >= COALESCE_AFTER else due
 
 
 def estimated_finish(state: PollState) -> float | None:

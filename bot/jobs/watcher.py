@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job
-from bot.jobs.polling import PollState, deadline, failure_delay, next_delay
+from bot.jobs.polling import (
+    PollState,
+    coalesce,
+    deadline,
+    estimated_finish,
+    failure_delay,
+    next_delay,
+)
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.provider import ErrorKind, JobSnapshot, Provider, ProviderError
@@ -36,6 +43,7 @@ class _Tracked:
     state: PollState
     deadline: float
     due: float
+    poked: bool = False  # a callback came in; if a fetch is on the wire, fetch again after it
 
 
 class Watcher:
@@ -65,6 +73,9 @@ class Watcher:
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Called with a job id once the provider is done with it (its slot is free again),
+        # whether or not the outcome was stored: a cancelled job still held its slot until now.
+        self.on_settled: Callable[[int], None] = lambda job_id: None
         self.fetches = 0
 
     def __len__(self) -> int:
@@ -76,7 +87,8 @@ class Watcher:
             return
         now = self._clock()
         state = PollState(started_at=job.submitted_at or now, mode=job.mode)
-        due = now if due_now else now + next_delay(state, now, scale=self._scale)
+        delay = next_delay(state, now, scale=self._scale, safety_net=self._safety_net)
+        due = now if due_now else now + delay
         tracked = _Tracked(
             job.id,
             job.provider_job_id,
@@ -99,7 +111,9 @@ class Watcher:
         job_id = self._by_provider_id.get(provider_job_id)
         if job_id is None:
             return False
-        self._schedule(self._tracked[job_id], self._clock())
+        tracked = self._tracked[job_id]
+        tracked.poked = True
+        self._schedule(tracked, self._clock(), exact=True)
         return True
 
     def start(self) -> None:
@@ -161,6 +175,7 @@ class Watcher:
             await self._give_up(tracked)
             return
         self.fetches += 1
+        tracked.poked = False
         try:
             snapshot = await self._provider.fetch(tracked.provider_job_id)
         except ProviderError as error:
@@ -192,21 +207,29 @@ class Watcher:
             due = now + next_delay(
                 tracked.state, now, scale=self._scale, safety_net=self._safety_net
             )
+            # An aimed fetch (a rate is known) stays exact; a poke during the fetch wins.
+            aimed = estimated_finish(tracked.state) is not None
+            due = now if tracked.poked else due
             if snapshot.progress is not None and await self._store.record_progress(
                 job_id, snapshot.progress, due
             ):
                 await self._report(job_id)
-            self._schedule(tracked, due)
+            self._schedule(tracked, due, exact=aimed or tracked.poked)
 
     async def _give_up(self, tracked: _Tracked) -> None:
-        minutes = round((tracked.deadline - tracked.state.started_at) / 60)
-        reason = f"Timed out: Midjourney gave no result within {minutes} minutes."
+        waited = tracked.deadline - tracked.state.started_at
+        span = f"{round(waited / 60)} minutes" if waited >= 120 else f"{round(waited)} seconds"
+        reason = f"Timed out: Midjourney gave no result within {span}."
         log.warning("job %d timed out", tracked.job_id)
         await self._finish(tracked.job_id, JobStatus.FAILED, {"error": reason})
 
     async def _finish(self, job_id: int, status: JobStatus, changes: dict[str, object]) -> None:
+        was_tracked = job_id in self._tracked
         self.untrack(job_id)
-        if await self._store.transition(job_id, status, **changes):
+        won = await self._store.transition(job_id, status, **changes)
+        if was_tracked:
+            self.on_settled(job_id)
+        if won:
             log.info("job %d %s", job_id, status)
             await self._report(job_id)
 
@@ -215,7 +238,8 @@ class Watcher:
         if job is not None:
             await self._events.emit(job)
 
-    def _schedule(self, tracked: _Tracked, due: float) -> None:
+    def _schedule(self, tracked: _Tracked, due: float, *, exact: bool = False) -> None:
+        due = due if exact else coalesce(due, self._clock())
         tracked.due = due
         heapq.heappush(self._heap, (due, next(self._counter), tracked.job_id))
         if self._heap[0][2] == tracked.job_id:

@@ -1,0 +1,80 @@
+"""Fast jobs polled on virtual time: provider calls per job, and finish-to-report delay.
+
+The fake TT API, the watcher, the service and the store share one virtual clock that jumps
+forward whenever the watcher sleeps (bench.harness.VirtualTime), so a 45 s job takes well
+under a second of real time and network time counts as zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import API_KEY, VirtualTime, jittered_scenarios, running_engine, submit_all
+from tests.fakes.ttapi import FakeTTApi
+
+# A realistic fast job: about 5 s waiting in Midjourney's queue, then about 40 s running.
+FAST_QUEUE = (4.0, 6.0)  # seconds, uniform per job
+FAST_RUN = (36.0, 44.0)
+SERVICE_MAX_IN_PROGRESS = 500
+FAKE_MAX_IN_PROGRESS = 1000
+
+
+@dataclass(frozen=True)
+class CadenceResult:
+    """What one run of `jobs` fast jobs cost and how late each was reported."""
+
+    jobs: int
+    calls: dict[str, int]  # endpoint -> calls received by the fake
+    fetches_per_job: list[int]
+    delays: list[float]  # virtual seconds from the job's finish to its succeeded report
+    virtual_seconds: float  # from the release of the clock to the last report
+
+    def per_job(self, endpoint: str) -> float:
+        """Mean calls to `endpoint` per job."""
+        return self.calls.get(endpoint, 0) / self.jobs
+
+
+async def run(jobs: int, seed: int) -> CadenceResult:
+    """Submit `jobs` fast jobs at virtual time 0 and let the watcher see them all finish."""
+    time = VirtualTime()
+    fake = FakeTTApi(api_key=API_KEY, max_in_progress=FAKE_MAX_IN_PROGRESS, clock=time.clock)
+    for scenario in jittered_scenarios(random.Random(seed), jobs, FAST_QUEUE, FAST_RUN):
+        fake.next_scenario(scenario)
+    base_url = await fake.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_engine(
+                base_url,
+                Path(tmp) / "jobs.db",
+                clock=time.clock,
+                sleep=time.sleep,
+                max_in_progress=SERVICE_MAX_IN_PROGRESS,
+            ) as engine:
+                await submit_all(engine.service, jobs, "fast")
+                if len(engine.watcher) != jobs:
+                    raise RuntimeError(f"only {len(engine.watcher)} of {jobs} jobs in flight")
+                released_at = time.clock()
+                time.release()
+                async with asyncio.timeout(300):  # real seconds
+                    await engine.reports.wait_for(jobs)
+                reported = dict(engine.reports.succeeded)
+    finally:
+        await fake.close()
+    fetches = Counter(call.query.get("jobId") for call in fake.calls_to("/fetch"))
+    delays = [
+        reported[job.job_id]
+        - (job.created_at + job.scenario.queue_seconds + job.scenario.run_seconds)
+        for job in fake.jobs.values()
+    ]
+    return CadenceResult(
+        jobs=jobs,
+        calls=dict(Counter(call.path.rsplit("/", 1)[-1] for call in fake.calls)),
+        fetches_per_job=[fetches[job_id] for job_id in fake.jobs],
+        delays=delays,
+        virtual_seconds=max(reported.values()) - released_at,
+    )

@@ -29,6 +29,7 @@ from bot.ui.embeds import (
     allowed_mentions,
     describe_embed,
     failure_text,
+    preview_text,
     progress_text,
     result_embed,
     result_text,
@@ -86,7 +87,9 @@ class Publisher(commands.Cog):
     async def _show_progress(self, job: Job) -> None:
         entry = self._progress.get(job.id)
         if entry is None:
+            # The message already shows the preview (bot/ui/launch.py): don't send it again.
             entry = _Progress(job.channel_id or 0, job.progress_message_id or 0, job)
+            entry.shown = preview_text(job)
             self._progress[job.id] = entry
         entry.job = job
         await self._edit_soon(entry)

@@ -85,9 +85,9 @@ def progress_text(job: Job, position: int | None = None) -> str:
     return f"**{shown_prompt(job)}** - {subject(job)} ({state})"
 
 
-def preview_text(new: NewJob) -> str:
-    """The progress line shown before the job is even written."""
-    return f"**{shown_prompt(new)}** - {subject(new)} (Waiting to start)"
+def preview_text(job: Job | NewJob) -> str:
+    """The progress line first shown, before the job is even written."""
+    return f"**{shown_prompt(job)}** - {subject(job)} (Waiting to start)"
 
 
 def result_text(job: Job) -> str:

@@ -12,7 +12,6 @@ from bot.errors import PromptRejected
 from bot.jobs.models import JobKind, NewJob
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
-from bot.ui.embeds import preview_text
 from bot.ui.launch import launch, requester_of
 
 MODES = [app_commands.Choice(name=mode, value=mode) for mode in ("fast", "relax", "turbo")]
@@ -47,9 +46,7 @@ class Generate(commands.Cog):
             raise PromptRejected("The prompt is empty: describe what you want to see.")
         chosen = await self._mode(interaction, mode)
         new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-        await launch(
-            interaction, preview_text(new), lambda r: self.bot.service.imagine(r, prompt, chosen)
-        )
+        await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(
@@ -87,7 +84,7 @@ class Generate(commands.Cog):
             return await self.bot.service.blend(requester, urls, shape, chosen)
 
         new = NewJob(JobKind.BLEND, chosen, requester_of(interaction))
-        await launch(interaction, preview_text(new), submit)
+        await launch(interaction, new, submit)
 
     @app_commands.command(name="describe", description="Get four prompts that describe an image")
     @app_commands.describe(image="The image to describe", mode="Speed: fast, relax or turbo")
@@ -106,7 +103,7 @@ class Generate(commands.Cog):
             return await self.bot.service.describe(requester, await as_data_url(image), chosen)
 
         new = NewJob(JobKind.DESCRIBE, chosen, requester_of(interaction))
-        await launch(interaction, preview_text(new), submit)
+        await launch(interaction, new, submit)
 
     async def _mode(self, interaction: discord.Interaction, chosen: Choice | None) -> str:
         return await resolve_mode(

@@ -34,6 +34,9 @@ class Requester:
     channel_id: int | None = None
     # The message already showing "Waiting to start", when the caller posted one first.
     progress_message_id: int | None = None
+    # For the checks only (never stored): the member's roles, and whether they moderate here.
+    role_ids: frozenset[int] = frozenset()
+    is_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,27 @@ class UserSettings:
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
-    """A server's preferences."""
+    """A server's preferences, switches and limits (0 = no limit)."""
 
     guild_id: int
     default_mode: str | None = None
+    paused: bool = False
+    allowed_modes: tuple[str, ...] = ("fast", "relax", "turbo")
+    buttons_who: str = "anyone"  # or "requester"
+    required_role_id: int | None = None
+    log_channel_id: int | None = None
+    daily_limit: int = 0
+    concurrent_limit: int = 0
+    cooldown_s: int = 0
+    guild_daily_limit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A member who may not use the bot in a server."""
+
+    guild_id: int
+    user_id: int
+    reason: str
+    banned_by: int
+    created_at: float

@@ -15,6 +15,7 @@ from dataclasses import replace
 from bot.errors import JobRejected, UserFacingError
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
+from bot.jobs.policy import Policy
 from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
@@ -54,8 +55,11 @@ class JobService:
         hook_url: str | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        policy: Policy | None = None,
     ) -> None:
         self._store = store
+        self._policy = policy or Policy(store, clock)
+        self.last_error: tuple[float, str] | None = None
         self._provider = provider
         self._events = events
         self._watcher = watcher
@@ -122,6 +126,7 @@ class JobService:
     async def action(self, requester: Requester, parent: Job, action: str) -> Job:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
+        await self._policy.check_button(requester, parent)
         params = {"parent": parent.provider_job_id}
         new = NewJob(
             JobKind.ACTION,
@@ -162,12 +167,22 @@ class JobService:
         )
         return await self.submit(new)
 
-    async def submit(self, new: NewJob) -> Job:
-        """Write the job, queue it, and start it now if a slot is free.
+    async def check(self, new: NewJob) -> None:
+        """Every local check (pause, channel, role, ban, words, lint, mode, limits); raises."""
+        await self._policy.check(new)
 
-        Raises JobRejected when the provider refuses it at once; later refusals of a job that
-        had to wait are reported as a failed job through the events instead.
+    async def check_button(self, clicker: Requester, parent: Job) -> None:
+        """Whether this member may press the buttons of `parent`; raises NotAllowed."""
+        await self._policy.check_button(clicker, parent)
+
+    async def submit(self, new: NewJob) -> Job:
+        """Check, write the job, queue it, and start it now if a slot is free.
+
+        Raises a UserFacingError when a check fails (nothing is written or spent), and
+        JobRejected when the provider refuses it at once; later refusals of a job that had to
+        wait are reported as a failed job through the events instead.
         """
+        await self._policy.check(new)
         timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
         job = await self._store.create_job(_with_timeout(new, timeout))
         log.info(
@@ -266,6 +281,7 @@ class JobService:
             self._hold(error)
             return None
         log.warning("job %d refused: %s", job.id, error)
+        self.last_error = (self._clock(), str(error))
         await self._store.transition(
             job.id, JobStatus.FAILED, error=JobRejected(job.id, error).text
         )

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from bot.jobs.models import GuildSettings, Job, JobKind, NewJob, UserSettings
+from bot.jobs.models import Ban, GuildSettings, Job, JobKind, NewJob, UserSettings
 from bot.jobs.states import FINISHED, IN_FLIGHT, UNFINISHED, JobStatus, predecessors
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,20 @@ _CHANGEABLE: Final = frozenset(
         "finished_at",
         "next_poll_at",
     }
+)
+
+
+_GUILD_COLUMNS: Final = (
+    "default_mode",
+    "paused",
+    "allowed_modes",
+    "buttons_who",
+    "required_role_id",
+    "log_channel_id",
+    "daily_limit",
+    "concurrent_limit",
+    "cooldown_s",
+    "guild_daily_limit",
 )
 
 
@@ -318,18 +332,165 @@ class Store:
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """A server's preferences (defaults when never set)."""
         async with self._db.execute(
-            "SELECT default_mode FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            f"SELECT {', '.join(_GUILD_COLUMNS)} FROM guild_settings WHERE guild_id = ?",
+            (guild_id,),
         ) as cursor:
             row = await cursor.fetchone()
-        return GuildSettings(guild_id, row[0] if row else None)
+        if row is None:
+            return GuildSettings(guild_id)
+        values = dict(zip(_GUILD_COLUMNS, row, strict=True))
+        values["paused"] = bool(values["paused"])
+        values["allowed_modes"] = tuple(filter(None, values["allowed_modes"].split(",")))
+        return GuildSettings(guild_id, **values)
 
     async def save_guild_settings(self, settings: GuildSettings) -> None:
         """Insert or replace a server's preferences."""
+        values = [getattr(settings, column) for column in _GUILD_COLUMNS]
+        values[_GUILD_COLUMNS.index("paused")] = int(settings.paused)
+        values[_GUILD_COLUMNS.index("allowed_modes")] = ",".join(settings.allowed_modes)
+        columns = ", ".join(("guild_id", *_GUILD_COLUMNS, "updated_at"))
         await self._write(
-            "INSERT OR REPLACE INTO guild_settings (guild_id, default_mode, updated_at) "
-            "VALUES (?, ?, ?)",
-            (settings.guild_id, settings.default_mode, self._clock()),
+            f"INSERT OR REPLACE INTO guild_settings ({columns}) "
+            f"VALUES ({_marks(range(len(_GUILD_COLUMNS) + 2))})",
+            (settings.guild_id, *values, self._clock()),
         )
+
+    # -- moderation -------------------------------------------------------------------------
+
+    async def ban(self, guild_id: int, user_id: int, reason: str, banned_by: int) -> bool:
+        """Ban a member; False if they already were."""
+        return await self._write(
+            "INSERT OR IGNORE INTO bans (guild_id, user_id, reason, banned_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (guild_id, user_id, reason, banned_by, self._clock()),
+        )
+
+    async def unban(self, guild_id: int, user_id: int) -> bool:
+        """Lift a ban; False if there was none."""
+        return await self._write(
+            "DELETE FROM bans WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+
+    async def bans(self, guild_id: int) -> list[Ban]:
+        """Every ban in a server, oldest first."""
+        async with self._db.execute(
+            "SELECT guild_id, user_id, reason, banned_by, created_at FROM bans "
+            "WHERE guild_id = ? ORDER BY created_at",
+            (guild_id,),
+        ) as cursor:
+            return [Ban(*row) for row in await cursor.fetchall()]
+
+    async def ban_of(self, guild_id: int, user_id: int) -> Ban | None:
+        """The ban on a member, if any."""
+        async with self._db.execute(
+            "SELECT guild_id, user_id, reason, banned_by, created_at FROM bans "
+            "WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Ban(*row) if row else None
+
+    async def add_word(self, guild_id: int, word: str, added_by: int) -> bool:
+        """Ban a word in a server; False if it already was."""
+        return await self._write(
+            "INSERT OR IGNORE INTO banned_words (guild_id, word, added_by, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (guild_id, word.lower(), added_by, self._clock()),
+        )
+
+    async def remove_word(self, guild_id: int, word: str) -> bool:
+        """Allow a word again; False if it was not banned."""
+        return await self._write(
+            "DELETE FROM banned_words WHERE guild_id = ? AND word = ?", (guild_id, word.lower())
+        )
+
+    async def words(self, guild_id: int) -> list[str]:
+        """A server's own banned words, sorted."""
+        async with self._db.execute(
+            "SELECT word FROM banned_words WHERE guild_id = ? ORDER BY word", (guild_id,)
+        ) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def allow_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Add a channel to the allow list; False if it was there."""
+        return await self._write(
+            "INSERT OR IGNORE INTO allowed_channels (guild_id, channel_id) VALUES (?, ?)",
+            (guild_id, channel_id),
+        )
+
+    async def deny_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Remove a channel from the allow list; False if it was not there."""
+        return await self._write(
+            "DELETE FROM allowed_channels WHERE guild_id = ? AND channel_id = ?",
+            (guild_id, channel_id),
+        )
+
+    async def allowed_channels(self, guild_id: int) -> list[int]:
+        """The allow list (empty = every channel)."""
+        async with self._db.execute(
+            "SELECT channel_id FROM allowed_channels WHERE guild_id = ? ORDER BY channel_id",
+            (guild_id,),
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
+
+    async def clear_channels(self, guild_id: int) -> None:
+        """Empty the allow list: every channel is allowed again."""
+        await self._write("DELETE FROM allowed_channels WHERE guild_id = ?", (guild_id,))
+
+    # -- the ledger (the jobs table: one row per job) -----------------------------------------
+
+    async def count_jobs(
+        self, *, since: float, guild_id: int | None = None, user_id: int | None = None
+    ) -> int:
+        """Jobs created since a time that count against limits (failed/cancelled are refunded)."""
+        sql = "SELECT COUNT(*) FROM jobs WHERE created_at >= ? AND status NOT IN (?, ?)"
+        args: list[Any] = [since, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            args.append(guild_id)
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args.append(user_id)
+        async with self._db.execute(sql, args) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def count_unfinished(self, user_id: int) -> int:
+        """A member's jobs queued or running."""
+        sql = f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN ({_marks(UNFINISHED)})"
+        async with self._db.execute(sql, (user_id, *_values(UNFINISHED))) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def last_job_at(self, user_id: int, guild_id: int | None) -> float | None:
+        """When the member last asked for a job that counts (for the cooldown)."""
+        async with self._db.execute(
+            "SELECT MAX(created_at) FROM jobs WHERE user_id = ? AND guild_id IS ? "
+            "AND status NOT IN (?, ?)",
+            (user_id, guild_id, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def jobs_since(
+        self, guild_id: int, since: float, user_id: int | None = None
+    ) -> list[Job]:
+        """Every job of a server since a time, oldest first (for usage reports)."""
+        sql = "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ?"
+        args: list[Any] = [guild_id, since]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args.append(user_id)
+        return await self._all(sql + " ORDER BY id", tuple(args))
+
+    async def find_job(self, reference: str) -> Job | None:
+        """A job by its short id ("123" or "#123") or by the provider's job id."""
+        text = reference.strip().lstrip("#")
+        if text.isdigit() and len(text) < 19:
+            job = await self.get_job(int(text))
+            if job is not None:
+                return job
+        return await self.get_job_by_provider_id(text)
 
     async def get_meta(self, key: str) -> str | None:
         """A stored fact, or None."""

@@ -15,7 +15,6 @@ import discord
 from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.context import services
-from bot.ui.embeds import preview_text
 from bot.ui.errors import report_error
 from bot.ui.launch import launch, launch_in_channel, requester_of
 from bot.ui.layout import (
@@ -82,6 +81,7 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
     """Resolve a click against the stored job and start what the button stands for."""
     job, action = await _clicked(interaction, target)
     bot = services(interaction)
+    await bot.service.check_button(requester_of(interaction), job)
     if action.startswith("prompt"):
         prompt = job.prompts[int(action[-1]) - 1]
         await _imagine(interaction, prompt, job.mode)
@@ -90,28 +90,24 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         for prompt in job.prompts[:4]:
             new = NewJob(JobKind.IMAGINE, job.mode, requester_of(interaction), prompt=prompt)
             await launch_in_channel(
-                interaction,
-                preview_text(new),
-                lambda r, p=prompt: bot.service.imagine(r, p, job.mode),
+                interaction, new, lambda r, p=prompt: bot.service.imagine(r, p, job.mode)
             )
         await interaction.followup.send("Started all four prompts.", ephemeral=True)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, requester_of(interaction))
         image = str(job.params.get("image", ""))
-        await launch(
-            interaction, preview_text(new), lambda r: bot.service.describe(r, image, job.mode)
-        )
+        await launch(interaction, new, lambda r: bot.service.describe(r, image, job.mode))
     else:
         new = NewJob(
             JobKind.ACTION, job.mode, requester_of(interaction), prompt=job.prompt, action=action
         )
-        await launch(interaction, preview_text(new), lambda r: bot.service.action(r, job, action))
+        await launch(interaction, new, lambda r: bot.service.action(r, job, action))
 
 
 async def _imagine(interaction: discord.Interaction, prompt: str, mode: str) -> None:
     bot = services(interaction)
     new = NewJob(JobKind.IMAGINE, mode, requester_of(interaction), prompt=prompt)
-    await launch(interaction, preview_text(new), lambda r: bot.service.imagine(r, prompt, mode))
+    await launch(interaction, new, lambda r: bot.service.imagine(r, prompt, mode))
 
 
 async def _clicked(

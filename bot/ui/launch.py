@@ -1,18 +1,23 @@
 """Starting a job from an interaction, the same way for commands and buttons.
 
-Defer first (Discord drops an interaction not answered within 3 s), show the progress line,
-then submit. The progress message is the interaction's own response; after the 15-minute
-token lifetime it is still edited through the channel endpoint with the bot token.
+Every local check runs first and a refusal is answered at once, ephemerally, before
+anything is shown in the channel or spent. Then defer (Discord drops an interaction not
+answered within 3 s), show the progress line, and submit. The progress message is the
+interaction's own response; after the 15-minute token lifetime it is still edited through
+the channel endpoint with the bot token.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import discord
 
-from bot.jobs.models import Job, Requester
+from bot.jobs.models import Job, NewJob, Requester
+from bot.ui.context import services
+from bot.ui.embeds import preview_text
 
 Submit = Callable[[Requester], Awaitable[Job]]
 
@@ -20,17 +25,31 @@ NO_PINGS = discord.AllowedMentions.none()
 
 
 def requester_of(interaction: discord.Interaction, message_id: int | None = None) -> Requester:
-    """Who is asking and where."""
-    return Requester(interaction.user.id, interaction.guild_id, interaction.channel_id, message_id)
+    """Who is asking, where, with the roles and rights the checks need."""
+    user = interaction.user
+    roles = frozenset(role.id for role in getattr(user, "roles", ()))
+    owner = user.id in services(interaction).settings.owner_ids
+    moderator = interaction.guild_id is not None and interaction.permissions.manage_guild
+    return Requester(
+        user.id,
+        interaction.guild_id,
+        interaction.channel_id,
+        message_id,
+        role_ids=roles,
+        is_admin=owner or moderator,
+    )
 
 
-async def launch(interaction: discord.Interaction, preview: str, submit: Submit) -> Job:
-    """Defer, show `preview` in the channel, then submit; a refusal removes the preview."""
+async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
+    """Check, defer, show the preview in the channel, then submit; a refusal removes it."""
+    await services(interaction).service.check(new)
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
-    message = await interaction.edit_original_response(content=preview, allowed_mentions=NO_PINGS)
+    message = await interaction.edit_original_response(
+        content=preview_text(new), allowed_mentions=NO_PINGS
+    )
     try:
-        return await submit(requester_of(interaction, message.id))
+        return await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
         # The reason goes to the member alone (report_error); nothing stays in the channel.
         with contextlib.suppress(discord.HTTPException):
@@ -38,14 +57,15 @@ async def launch(interaction: discord.Interaction, preview: str, submit: Submit)
         raise
 
 
-async def launch_in_channel(interaction: discord.Interaction, preview: str, submit: Submit) -> Job:
+async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Start one more job from an interaction already answered: its preview is a new message."""
+    await services(interaction).service.check(new)
     channel = interaction.channel
-    if channel is None or not hasattr(channel, "send"):
+    if channel is None or not isinstance(channel, discord.abc.Messageable):
         raise RuntimeError("no channel to show the progress in")
-    message = await channel.send(preview, allowed_mentions=NO_PINGS)
+    message = await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
     try:
-        return await submit(requester_of(interaction, message.id))
+        return await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
         with contextlib.suppress(discord.HTTPException):
             await message.delete()

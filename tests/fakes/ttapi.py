@@ -91,7 +91,7 @@ AUTH_FAILED_BODY: dict[str, Any] = {
     "status": "FAILED",
     "message": "Wrong TT-API-KEY or email is not activated.",
 }
-BANNED_WORD = re.compile(r"\bsexy\b", re.IGNORECASE)
+BANNED_WORD = re.compile(r"\b(sexy|skimpy)\b", re.IGNORECASE)
 REASONS = {499: "Client Closed Request"}
 INJECTED_MESSAGES = {499: "Insufficient queues"}
 JSON_KEY = web.RequestKey("json", object)

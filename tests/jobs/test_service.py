@@ -125,11 +125,11 @@ async def test_a_banned_prompt_is_rejected_at_submit(
     eng = await engine()
 
     with pytest.raises(JobRejected) as caught:
-        await eng.service.imagine(ALICE, "a sexy cat", "fast")
+        await eng.service.imagine(ALICE, "a skimpy cat", "fast")
 
     rejected = caught.value
     assert rejected.kind is ErrorKind.BANNED_PROMPT
-    assert "banned prompt words :sexy" in rejected.reason
+    assert "banned prompt words :skimpy" in rejected.reason
     assert "Midjourney refused this prompt" in rejected.text
     assert rejected.reason in rejected.text
     row = await eng.store.get_job(rejected.job_id)
@@ -151,7 +151,7 @@ async def test_a_banned_prompt_that_waited_is_reported_once(
 ) -> None:
     eng = await engine(max_in_progress=1)
     first = await eng.service.submit(new_job("a sleepy cat"))
-    waiting = await eng.service.submit(new_job("a sexy cat", user=2))
+    waiting = await eng.service.submit(new_job("a skimpy cat", user=2))
     assert waiting.status is S.QUEUED
 
     failed = await eng.wait_for(waiting.id, S.FAILED)
@@ -159,7 +159,7 @@ async def test_a_banned_prompt_that_waited_is_reported_once(
     await asyncio.sleep(0.1)
     assert eng.count(waiting.id, S.FAILED) == 1
     assert failed.error is not None
-    assert "banned prompt words :sexy" in failed.error
+    assert "banned prompt words :skimpy" in failed.error
     assert await eng.store.claim_post(waiting.id) is True  # the publisher posts this one
     assert await eng.store.claim_post(waiting.id) is False
 
@@ -253,7 +253,7 @@ async def test_cancel_while_the_paid_submit_is_on_the_wire(
 ) -> None:
     """Whatever the provider answers to a submit sent before the cancel, the job is reported
     cancelled once, never sent again, and the next job gets the slot within the cap."""
-    prompt = "a sexy cat" if answer == "banned" else "first"
+    prompt = "a skimpy cat" if answer == "banned" else "first"
     if answer == "queue full":
         fake.fail_next("/imagine", 499)
     eng = await engine(max_in_progress=1, attempts=1)

@@ -15,12 +15,13 @@ from bot.jobs.events import JobEvents
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.settings import Settings
+from bot.ui.audit import ModButton
 from bot.ui.buttons import JobButton
 from bot.ui.errors import Tree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final = ("cogs.generate", "cogs.publisher")
+EXTENSIONS: Final = ("cogs.generate", "cogs.publisher", "cogs.audit", "cogs.admin")
 
 
 class MjBot(commands.Bot):
@@ -55,7 +56,7 @@ class MjBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Migrate, register the buttons, load the cogs, start the engine, sync commands."""
         await self.store.migrate()
-        self.add_dynamic_items(JobButton)
+        self.add_dynamic_items(JobButton, ModButton)
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)

@@ -42,6 +42,7 @@ OPTIONS = {
     "describe": [("image", True), ("mode", False)],
 }
 CHOICES = {"mode": MODES, "dimensions": DIMENSIONS}
+ADMIN_GROUP = "mj-admin"
 
 BotFactory = Callable[..., Awaitable[MjBot]]
 
@@ -131,8 +132,10 @@ async def test_each_extension_reloads(bot: MjBot, extension: str) -> None:
 def test_command_names(bot: MjBot) -> None:
     """Exactly the commands of the issue, as slash commands."""
     names = sorted(command.name for command in bot.tree.get_commands())
-    assert names == sorted(OPTIONS)
-    assert all(isinstance(command, app_commands.Command) for command in bot.tree.get_commands())
+    assert names == sorted([*OPTIONS, ADMIN_GROUP])
+    members = [c for c in bot.tree.get_commands() if c.name != ADMIN_GROUP]
+    assert all(isinstance(command, app_commands.Command) for command in members)
+    assert isinstance(bot.tree.get_command(ADMIN_GROUP), app_commands.Group)
 
 
 def test_every_command_and_option_is_described(bot: MjBot) -> None:
@@ -303,4 +306,6 @@ async def test_dev_guild_sync(make_bot: BotFactory, monkeypatch: pytest.MonkeyPa
     assert await bot.sync_commands() is False
     assert recorder.guilds == [DEV_GUILD]
     guild = discord.Object(DEV_GUILD)
-    assert sorted(c.name for c in bot.tree.get_commands(guild=guild)) == sorted(OPTIONS)
+    assert sorted(c.name for c in bot.tree.get_commands(guild=guild)) == sorted(
+        [*OPTIONS, ADMIN_GROUP]
+    )

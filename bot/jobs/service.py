@@ -20,7 +20,7 @@ from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
-from bot.provider import ErrorKind, Provider, ProviderError
+from bot.provider import AccountInfo, ErrorKind, Provider, ProviderError
 from bot.provider.models import (
     ActionRequest,
     BlendRequest,
@@ -212,6 +212,10 @@ class JobService:
         log.info("job %d cancelled%s", job_id, "" if queued else " (still held by the provider)")
         await self._report(job_id)
         return True
+
+    async def account(self) -> AccountInfo:
+        """The provider account's balance (free call); raises ProviderError."""
+        return await self._provider.info()
 
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""

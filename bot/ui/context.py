@@ -42,3 +42,10 @@ async def resolve_mode(
         if guild.default_mode:
             return guild.default_mode
     return bot.settings.default_mode
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    """Manage Server here, or one of OWNER_IDS: may run /mj-admin and skips channel and limits."""
+    if interaction.user.id in services(interaction).settings.owner_ids:
+        return True
+    return interaction.guild_id is not None and interaction.permissions.manage_guild

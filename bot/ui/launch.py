@@ -16,7 +16,7 @@ from dataclasses import replace
 import discord
 
 from bot.jobs.models import Job, NewJob, Requester
-from bot.ui.context import services
+from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
 
 Submit = Callable[[Requester], Awaitable[Job]]
@@ -27,16 +27,13 @@ NO_PINGS = discord.AllowedMentions.none()
 def requester_of(interaction: discord.Interaction, message_id: int | None = None) -> Requester:
     """Who is asking, where, with the roles and rights the checks need."""
     user = interaction.user
-    roles = frozenset(role.id for role in getattr(user, "roles", ()))
-    owner = user.id in services(interaction).settings.owner_ids
-    moderator = interaction.guild_id is not None and interaction.permissions.manage_guild
     return Requester(
         user.id,
         interaction.guild_id,
         interaction.channel_id,
         message_id,
-        role_ids=roles,
-        is_admin=owner or moderator,
+        role_ids=frozenset(role.id for role in getattr(user, "roles", ())),
+        is_admin=is_moderator(interaction),
     )
 
 

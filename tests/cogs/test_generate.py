@@ -203,7 +203,12 @@ async def test_describe_sends_the_image_as_a_data_url(harness: Harness) -> None:
 async def test_commands_are_synced_once_and_not_again_after_a_restart(harness: Harness) -> None:
     commands = r"^/applications/\d+/commands$"
     [synced] = harness.discord.requests_to("PUT", commands)
-    assert {command["name"] for command in synced.json} == {"imagine", "blend", "describe"}
+    assert {command["name"] for command in synced.json} == {
+        "imagine",
+        "blend",
+        "describe",
+        "mj-admin",
+    }
 
     await harness.restart()
 

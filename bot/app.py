@@ -18,10 +18,17 @@ from bot.settings import Settings
 from bot.ui.audit import ModButton
 from bot.ui.buttons import JobButton
 from bot.ui.errors import Tree
+from bot.ui.settings_panel import ModeSelect, SettingsButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final = ("cogs.generate", "cogs.publisher", "cogs.audit", "cogs.admin")
+EXTENSIONS: Final = (
+    "cogs.generate",
+    "cogs.publisher",
+    "cogs.audit",
+    "cogs.admin",
+    "cogs.member",
+)
 
 
 class MjBot(commands.Bot):
@@ -56,7 +63,7 @@ class MjBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Migrate, register the buttons, load the cogs, start the engine, sync commands."""
         await self.store.migrate()
-        self.add_dynamic_items(JobButton, ModButton)
+        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton)
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)

@@ -45,6 +45,7 @@ class Generate(commands.Cog):
         if not prompt:
             raise PromptRejected("The prompt is empty: describe what you want to see.")
         chosen = await self._mode(interaction, mode)
+        prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
         new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
         await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
 

@@ -10,37 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-import aiohttp
 import discord
 from discord.ext import commands, tasks
 
 from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
-from bot.ui.buttons import result_view
 from bot.ui.context import Services
-from bot.ui.embeds import (
-    allowed_mentions,
-    describe_embed,
-    failure_text,
-    preview_text,
-    progress_text,
-    result_embed,
-    result_text,
-)
+from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
+from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
 
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
 RETRY_DELAY: Final = 30.0
-DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
-DOWNLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10)
 
 
 @dataclass(slots=True)
@@ -156,27 +143,34 @@ class Publisher(commands.Cog):
             await self.publish(job)
 
     async def _post(self, job: Job) -> discord.Message | None:
-        if job.channel_id is None:
-            return None
+        if job.channel_id is None or job.kind is JobKind.SEED:
+            return None  # a seed is answered to its clicker (bot/ui/buttons.py), not posted
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        file, image = await self._image(job)
-        embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else None
-        embed = embed or result_embed(job, image)
-        content = result_text(job)
-        if job.kind is JobKind.SEED:
-            content = f"{content}: `--seed {job.seed}`" if job.seed else content
-        view = result_view(job)
-        message = await channel.send(
-            content,
-            embed=embed,
-            files=[file] if file else [],
-            view=view or discord.utils.MISSING,
-            allowed_mentions=allowed_mentions(job),
-        )
+        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        message = await rendered.send(channel)
         await self._delete_progress(job)
+        await self._dm_copy(job)
         return message
+
+    async def _dm_copy(self, job: Job) -> None:
+        """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""
+        store = self.services.store
+        settings = await store.user_settings(job.user_id)
+        if not settings.dm_copy:
+            return
+        rendered = await render(job, self.services.http_session)
+        rendered.view = None
+        try:
+            user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)
+            await rendered.send(await user.create_dm())
+        except discord.Forbidden:
+            # DMs closed: stop trying (no error loop) and tell the member once, next time.
+            await store.save_user_settings(replace(settings, dm_copy=False, dm_blocked=True))
+            log.info("user %d does not accept DMs; DM copies turned off", job.user_id)
+        except discord.HTTPException as error:
+            log.warning("DM copy of job %d failed: %s", job.id, error)
 
     async def _post_failure(self, job: Job) -> discord.Message | None:
         """Replace the progress message with the failure, or post it if that is gone."""
@@ -195,29 +189,6 @@ class Publisher(commands.Cog):
             channel = self.bot.get_partial_messageable(job.channel_id)
             with contextlib.suppress(discord.HTTPException):
                 await channel.get_partial_message(job.progress_message_id).delete()
-
-    async def _image(self, job: Job) -> tuple[discord.File | None, str | None]:
-        """The result image as an upload (kept by Discord) or, if too big or unreachable, a URL."""
-        url = job.image_url
-        if not url:
-            return None, None
-        limit = self._upload_limit(job.guild_id)
-        try:
-            data = await self._download(url, limit)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            log.warning("job %d image not uploaded (%s); linking it instead", job.id, error)
-            return None, url
-        name = f"mj_{job.id}{_extension(url)}"
-        return discord.File(io.BytesIO(data), filename=name), f"attachment://{name}"
-
-    async def _download(self, url: str, limit: int) -> bytes:
-        session = self.services.http_session
-        async with session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
-            response.raise_for_status()
-            data = await response.content.read(limit + 1)
-        if len(data) > limit:
-            raise ValueError(f"image larger than the upload limit ({limit} bytes)")
-        return data
 
     def _upload_limit(self, guild_id: int | None) -> int:
         guild = self.bot.get_guild(guild_id) if guild_id else None
@@ -238,14 +209,6 @@ class Publisher(commands.Cog):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("publisher task failed", exc_info=task.exception())
-
-
-def _extension(url: str) -> str:
-    path = urlsplit(url).path.lower()
-    for extension in (".png", ".jpg", ".jpeg", ".webp", ".gif"):
-        if path.endswith(extension):
-            return extension
-    return ".png"
 
 
 async def setup(bot: commands.Bot) -> None:

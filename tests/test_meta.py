@@ -43,6 +43,7 @@ OPTIONS = {
 }
 CHOICES = {"mode": MODES, "dimensions": DIMENSIONS}
 ADMIN_GROUP = "mj-admin"
+MEMBER_COMMANDS = ["settings", "info", "show", "help"]
 
 BotFactory = Callable[..., Awaitable[MjBot]]
 
@@ -132,7 +133,7 @@ async def test_each_extension_reloads(bot: MjBot, extension: str) -> None:
 def test_command_names(bot: MjBot) -> None:
     """Exactly the commands of the issue, as slash commands."""
     names = sorted(command.name for command in bot.tree.get_commands())
-    assert names == sorted([*OPTIONS, ADMIN_GROUP])
+    assert names == sorted([*OPTIONS, *MEMBER_COMMANDS, ADMIN_GROUP])
     members = [c for c in bot.tree.get_commands() if c.name != ADMIN_GROUP]
     assert all(isinstance(command, app_commands.Command) for command in members)
     assert isinstance(bot.tree.get_command(ADMIN_GROUP), app_commands.Group)
@@ -307,5 +308,5 @@ async def test_dev_guild_sync(make_bot: BotFactory, monkeypatch: pytest.MonkeyPa
     assert recorder.guilds == [DEV_GUILD]
     guild = discord.Object(DEV_GUILD)
     assert sorted(c.name for c in bot.tree.get_commands(guild=guild)) == sorted(
-        [*OPTIONS, ADMIN_GROUP]
+        [*OPTIONS, *MEMBER_COMMANDS, ADMIN_GROUP]
     )

@@ -114,6 +114,7 @@ class UserSettings:
     default_mode: str | None = None
     prompt_suffix: str = ""
     dm_copy: bool = False
+    dm_blocked: bool = False  # a DM copy bounced; the member has not been told yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ class JobService:
         self._hold_until = 0.0
         self._refusals = 0
         self._timer: asyncio.Task[None] | None = None
+        self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -213,6 +214,31 @@ class JobService:
         await self._report(job_id)
         return True
 
+    async def with_suffix(self, user_id: int, prompt: str) -> str:
+        """The prompt with the member's suffix (/settings) appended, once."""
+        suffix = (await self._store.user_settings(user_id)).prompt_suffix.strip()
+        if not suffix or prompt.rstrip().endswith(suffix):
+            return prompt
+        return f"{prompt.rstrip()} {suffix}"
+
+    async def wait(self, job_id: int, within: float) -> Job | None:
+        """The job once finished, or None if it is still running after `within` seconds."""
+        future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(job_id, []).append(future)
+        try:
+            job = await self._store.get_job(job_id)
+            if job is not None and job.finished:
+                return job
+            return await asyncio.wait_for(asyncio.shield(future), within)
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._waiters.get(job_id, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiters.pop(job_id, None)
+
     async def account(self) -> AccountInfo:
         """The provider account's balance (free call); raises ProviderError."""
         return await self._provider.info()
@@ -337,6 +363,10 @@ class JobService:
     async def _on_change(self, job: Job) -> None:
         if job.kind is JobKind.SEED and job.seed and job.parent_id is not None:
             await self._store.set_seed(job.parent_id, job.seed)
+        if job.finished:
+            for future in self._waiters.get(job.id, []):
+                if not future.done():
+                    future.set_result(job)
 
     async def _fail(self, job_id: int, reason: str) -> None:
         if await self._store.transition(job_id, JobStatus.FAILED, error=reason):

@@ -307,24 +307,27 @@ class Store:
     async def user_settings(self, user_id: int) -> UserSettings:
         """A member's preferences (defaults when never set)."""
         async with self._db.execute(
-            "SELECT default_mode, prompt_suffix, dm_copy FROM user_settings WHERE user_id = ?",
+            "SELECT default_mode, prompt_suffix, dm_copy, dm_blocked FROM user_settings "
+            "WHERE user_id = ?",
             (user_id,),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return UserSettings(user_id)
-        return UserSettings(user_id, row[0], row[1], bool(row[2]))
+        return UserSettings(user_id, row[0], row[1], bool(row[2]), bool(row[3]))
 
     async def save_user_settings(self, settings: UserSettings) -> None:
         """Insert or replace a member's preferences."""
         await self._write(
             "INSERT OR REPLACE INTO user_settings "
-            "(user_id, default_mode, prompt_suffix, dm_copy, updated_at) VALUES (?, ?, ?, ?, ?)",
+            "(user_id, default_mode, prompt_suffix, dm_copy, dm_blocked, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (
                 settings.user_id,
                 settings.default_mode,
                 settings.prompt_suffix,
                 int(settings.dm_copy),
+                int(settings.dm_blocked),
                 self._clock(),
             ),
         )

@@ -20,12 +20,14 @@ from bot.ui.launch import launch, launch_in_channel, requester_of
 from bot.ui.layout import (
     IMAGINE_ALL,
     REDESCRIBE,
+    SEED,
     ButtonSpec,
     actions_for,
     layout,
     parse_custom_id,
 )
 
+SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
 STALE = (
     "This button does not belong to a result I know. It may come from an old or copied "
     "message; use the buttons on the result itself."
@@ -87,12 +89,15 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await _imagine(interaction, prompt, job.mode)
     elif action == IMAGINE_ALL:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        for prompt in job.prompts[:4]:
+        for described in job.prompts[:4]:
+            prompt = await bot.service.with_suffix(interaction.user.id, described)
             new = NewJob(JobKind.IMAGINE, job.mode, requester_of(interaction), prompt=prompt)
             await launch_in_channel(
                 interaction, new, lambda r, p=prompt: bot.service.imagine(r, p, job.mode)
             )
         await interaction.followup.send("Started all four prompts.", ephemeral=True)
+    elif action == SEED:
+        await _seed(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, requester_of(interaction))
         image = str(job.params.get("image", ""))
@@ -104,8 +109,33 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await launch(interaction, new, lambda r: bot.service.action(r, job, action))
 
 
+async def _seed(interaction: discord.Interaction, grid: Job) -> None:
+    """Answer the clicker with the grid's seed; fetched once, then served from the store."""
+    bot = services(interaction)
+    cached = await bot.store.get_job(grid.id)
+    if cached is not None and cached.seed:
+        await interaction.response.send_message(_seed_text(cached.seed), ephemeral=True)
+        return
+    await bot.service.check(NewJob(JobKind.SEED, grid.mode, requester_of(interaction)))
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    job = await bot.service.seed(requester_of(interaction), grid)
+    done = await bot.service.wait(job.id, SEED_WAIT)
+    if done is not None and done.seed:
+        text = _seed_text(done.seed)
+    elif done is not None:
+        text = f"Midjourney could not give the seed: {done.error or 'no reason given'}"
+    else:
+        text = "The seed is taking long; press 🌱 again in a minute (it won't be charged twice)."
+    await interaction.followup.send(text, ephemeral=True)
+
+
+def _seed_text(seed: str) -> str:
+    return f"🌱 Seed of this grid: `{seed}`\nAdd `--seed {seed}` to a prompt to start from it."
+
+
 async def _imagine(interaction: discord.Interaction, prompt: str, mode: str) -> None:
     bot = services(interaction)
+    prompt = await bot.service.with_suffix(interaction.user.id, prompt)
     new = NewJob(JobKind.IMAGINE, mode, requester_of(interaction), prompt=prompt)
     await launch(interaction, new, lambda r: bot.service.imagine(r, prompt, mode))
 

@@ -45,6 +45,7 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     message = await interaction.edit_original_response(
         content=preview_text(new), allowed_mentions=NO_PINGS
     )
+    await _dm_hint(interaction)
     try:
         return await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
@@ -67,3 +68,18 @@ async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submi
         with contextlib.suppress(discord.HTTPException):
             await message.delete()
         raise
+
+
+DM_HINT = (
+    "I couldn't send you a DM copy of your last result: your DMs from this server are closed, "
+    "so DM copies are now off. Open your DMs, then turn them back on in /settings."
+)
+
+
+async def _dm_hint(interaction: discord.Interaction) -> None:
+    """Tell a member once that their DM copy bounced (see cogs/publisher.py)."""
+    store = services(interaction).store
+    settings = await store.user_settings(interaction.user.id)
+    if settings.dm_blocked:
+        await store.save_user_settings(replace(settings, dm_blocked=False))
+        await interaction.followup.send(DM_HINT, ephemeral=True)

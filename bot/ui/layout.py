@@ -19,6 +19,8 @@ KEYCAPS: Final = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 # Describe results offer these instead of provider components.
 IMAGINE_ALL: Final = "imagine_all"
 REDESCRIBE: Final = "redescribe"
+# Grid results get a seed button on a row of its own (the TT API's seed endpoint).
+SEED: Final = "seed"
 
 _FIXED: Final[dict[str, tuple[str | None, str | None]]] = {
     "reroll": (None, "🔄"),
@@ -35,6 +37,7 @@ _FIXED: Final[dict[str, tuple[str | None, str | None]]] = {
     "upscale2": ("Upscale (2x)", None),
     "upscale4": ("Upscale (4x)", None),
     IMAGINE_ALL: ("Imagine all", "🎉"),
+    SEED: ("Seed", "🌱"),
     REDESCRIBE: (None, "🔄"),
 }
 # Buttons of one group share a row, in Midjourney's order: U + 🔄, V, upscales, varies, zooms, pans.
@@ -45,6 +48,7 @@ _GROUPS: Final = (
     re.compile(r"(high|low)_variation|inpaint|make_square"),
     re.compile(r"zoom_out.*|custom_zoom"),
     re.compile(r"pan_.*"),
+    re.compile(SEED),
 )
 
 
@@ -64,6 +68,8 @@ def actions_for(job: Job) -> tuple[str, ...]:
     if job.kind is JobKind.DESCRIBE:
         prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
         return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
+    if "upsample1" in job.components and job.kind is not JobKind.SEED:
+        return (*job.components, SEED)
     return job.components
 
 

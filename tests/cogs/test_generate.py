@@ -208,6 +208,10 @@ async def test_commands_are_synced_once_and_not_again_after_a_restart(harness: H
         "blend",
         "describe",
         "mj-admin",
+        "settings",
+        "info",
+        "show",
+        "help",
     }
 
     await harness.restart()

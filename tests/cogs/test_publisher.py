@@ -23,6 +23,7 @@ PROMPT = "a lighthouse at dusk, oil painting"
 GRID_ROWS = [
     [("U1", None), ("U2", None), ("U3", None), ("U4", None), (None, "🔄")],
     [("V1", None), ("V2", None), ("V3", None), ("V4", None)],
+    [("Seed", "🌱")],
 ]
 
 

@@ -69,7 +69,7 @@ def test_label_for(action: str, label: str | None, emoji: str | None) -> None:
 @pytest.mark.parametrize(("action", "label", "emoji"), LABELS)
 def test_label_through_layout(action: str, label: str | None, emoji: str | None) -> None:
     """The same label reaches the button spec built from a job's components."""
-    [spec] = layout(make_job(components=(action,)))
+    spec = layout(make_job(components=(action,)))[0]
     assert (spec.action, spec.label, spec.emoji) == (action, label, emoji)
 
 
@@ -83,20 +83,20 @@ def test_long_unknown_action_label_is_cut_to_80() -> None:
 
 
 def test_imagine_grid_rows() -> None:
-    """U1-U4 and 🔄 share the first row, V1-V4 the second."""
+    """U1-U4 and 🔄 share the first row, V1-V4 the second, 🌱 Seed a row of its own."""
     specs = layout(make_job(components=GRID))
-    assert shown(specs) == [["U1", "U2", "U3", "U4", "🔄"], ["V1", "V2", "V3", "V4"]]
+    assert shown(specs) == [["U1", "U2", "U3", "U4", "🔄"], ["V1", "V2", "V3", "V4"], ["Seed"]]
     assert_within_limits(specs)
 
 
 def test_old_grid_without_reroll() -> None:
     """The older docs' grid has no 🔄 and still splits U and V."""
     specs = layout(make_job(components=OLD_GRID))
-    assert shown(specs) == [["U1", "U2", "U3", "U4"], ["V1", "V2", "V3", "V4"]]
+    assert shown(specs) == [["U1", "U2", "U3", "U4"], ["V1", "V2", "V3", "V4"], ["Seed"]]
 
 
 def test_post_upscale_set_fits_and_keeps_every_action() -> None:
-    """Every post-upscale action gets exactly one button, within five rows of five."""
+    """Every post-upscale action gets exactly one button, within five rows of five (no seed)."""
     specs = layout(make_job(components=UPSCALED))
     assert_within_limits(specs)
     assert sorted(spec.action for spec in specs) == sorted(UPSCALED)
@@ -144,7 +144,7 @@ def test_many_small_groups_merge_into_five_rows() -> None:
     components = (*GRID, *UPSCALED[:6], "inpaint", "zoom_out_2", "pan_up", "favorite")
     specs = layout(make_job(components=components))
     assert_within_limits(specs)
-    assert sorted(spec.action for spec in specs) == sorted(components)
+    assert sorted(spec.action for spec in specs) == sorted((*components, "seed"))
 
 
 def test_huge_job_id_keeps_custom_id_short() -> None:

@@ -1,0 +1,166 @@
+"""Member commands: /settings, /info, /show and /help."""
+
+from __future__ import annotations
+
+import time
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NotAllowed, UserFacingError
+from bot.jobs.ledger import day_start
+from bot.jobs.models import GuildSettings
+from bot.jobs.states import JobStatus
+from bot.provider import ProviderError
+from bot.ui.context import Services, is_moderator
+from bot.ui.results import render
+from bot.ui.settings_panel import handle_modal, panel
+
+
+class Member(commands.Cog):
+    """What every member can use besides making images."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.services: Services = bot  # type: ignore[assignment]
+
+    @app_commands.command(
+        name="settings", description="Your default mode, prompt suffix and DM copies"
+    )
+    async def settings(self, interaction: discord.Interaction) -> None:
+        """Show the settings panel."""
+        store = self.services.store
+        user = await store.user_settings(interaction.user.id)
+        guild = await store.guild_settings(interaction.guild_id or 0)
+        text, view = panel(user, guild)
+        await interaction.response.send_message(text, view=view, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """The /settings suffix modal, handled here so it survives restarts."""
+        await handle_modal(interaction)
+
+    @app_commands.command(name="info", description="Your jobs today, your queue and your settings")
+    async def info(self, interaction: discord.Interaction) -> None:
+        """Ephemeral overview of the member's use."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        lines = await self._usage_lines(interaction)
+        lines += await self._queue_lines(interaction.user.id)
+        user = await self.services.store.user_settings(interaction.user.id)
+        lines.append(
+            f"Default mode: {user.default_mode or 'server default'} · "
+            f"suffix: {f'`{user.prompt_suffix}`' if user.prompt_suffix else 'none'} · "
+            f"DM copy: {'on' if user.dm_copy else 'off'}"
+        )
+        if is_moderator(interaction):
+            try:
+                balance = (await self.services.service.account()).balance
+                lines.append(f"Account balance: {balance:g} credits" if balance is not None else "")
+            except ProviderError as error:
+                lines.append(f"Account balance: unavailable ({error.message})")
+        await interaction.followup.send("\n".join(filter(None, lines)), ephemeral=True)
+
+    async def _usage_lines(self, interaction: discord.Interaction) -> list[str]:
+        store = self.services.store
+        guild = await store.guild_settings(interaction.guild_id or 0)
+        today = await store.count_jobs(
+            since=day_start(time.time()), guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        running = await store.count_unfinished(interaction.user.id)
+        daily = f"of {guild.daily_limit}" if guild.daily_limit else "(no daily limit)"
+        at_once = f"of {guild.concurrent_limit}" if guild.concurrent_limit else "(no limit)"
+        cooldown = f" · cooldown {guild.cooldown_s} s" if guild.cooldown_s else ""
+        return [
+            f"**Today:** {today} jobs {daily} · {running} queued or running {at_once}{cooldown}"
+        ]
+
+    async def _queue_lines(self, user_id: int) -> list[str]:
+        service = self.services.service
+        lines = []
+        for job in await self.services.store.unfinished_jobs():
+            if job.user_id != user_id:
+                continue
+            position = service.position(job.id)
+            if position is not None:
+                state = f"queued, {position} ahead" if position else "queued, next up"
+            elif job.status is JobStatus.RUNNING:
+                state = f"running, {job.progress or 0}%"
+            else:
+                state = "starting"
+            lines.append(f"Job {job.id} ({job.action or job.kind}): {state}")
+        return lines or ["Nothing queued or running."]
+
+    @app_commands.command(name="show", description="Post a past job here, with working buttons")
+    @app_commands.describe(job="The job id shown under a result, or the TT API job id")
+    async def show(self, interaction: discord.Interaction, job: str) -> None:
+        """Re-post a finished job in this channel."""
+        found = await self.services.store.find_job(job)
+        if found is None:
+            raise UserFacingError(f"I know no job “{job}”.")
+        if found.user_id != interaction.user.id and not is_moderator(interaction):
+            raise NotAllowed("You can show your own jobs only.")
+        if found.status is not JobStatus.SUCCEEDED or not found.image_url:
+            raise UserFacingError(f"Job {found.id} has no result to show ({found.status}).")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel_id = interaction.channel_id or 0
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
+        message = await (await render(found, self.services.http_session)).send(channel)
+        await self.services.store.map_message(message.id, found.id, channel_id)
+        await interaction.followup.send(
+            f"Job {found.id} posted: {message.jump_url}", ephemeral=True
+        )
+
+    @app_commands.command(name="help", description="How to use mjbot on this server")
+    async def help(self, interaction: discord.Interaction) -> None:
+        """Commands (as registered), buttons, modes and this server's limits."""
+        guild = await self.services.store.guild_settings(interaction.guild_id or 0)
+        embed = discord.Embed(title="mjbot help", colour=discord.Colour(0x5865F2))
+        embed.add_field(name="Commands", value=_commands(self.bot, admin=False), inline=False)
+        if is_moderator(interaction):
+            embed.add_field(name="Moderators", value=_commands(self.bot, admin=True), inline=False)
+        embed.add_field(
+            name="Buttons",
+            value=(
+                "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
+                "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
+                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
+            ),
+            inline=False,
+        )
+        default = guild.default_mode or self.services.settings.default_mode
+        embed.add_field(
+            name="Modes",
+            value=f"{', '.join(guild.allowed_modes)} (default {default})",
+            inline=False,
+        )
+        embed.add_field(name="Limits here", value=_limits(guild), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def _commands(bot: commands.Bot, *, admin: bool) -> str:
+    """Every registered command, derived from the tree (never a hard-coded list)."""
+    lines = []
+    for command in bot.tree.walk_commands():
+        if isinstance(command, app_commands.Group):
+            continue
+        top = command.root_parent.name if command.root_parent else command.name
+        if (top == "mj-admin") == admin:
+            lines.append(f"`/{command.qualified_name}` {command.description}")
+    return "\n".join(lines)[:1024] or "none"
+
+
+def _limits(guild: GuildSettings) -> str:
+    values = {
+        "jobs a day each": guild.daily_limit,
+        "jobs at once each": guild.concurrent_limit,
+        "seconds between jobs": guild.cooldown_s,
+        "jobs a day for the server": guild.guild_daily_limit,
+    }
+    parts = [f"{value} {name}" for name, value in values.items() if value]
+    return " · ".join(parts) or "No limits."
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Member(bot))

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.errors import NotAllowed, UserFacingError
+from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
@@ -46,7 +46,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
         """The cog-wide gate: Manage Server, or one of OWNER_IDS."""
         if not is_moderator(interaction):
-            raise NotAllowed("Only moderators (Manage Server) can use /mj-admin.")
+            # A CheckFailure, so the tree's error path answers it (other errors escape it).
+            raise app_commands.CheckFailure("Only moderators (Manage Server) can use /mj-admin.")
         return True
 
     # -- members ----------------------------------------------------------------------------

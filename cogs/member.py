@@ -116,9 +116,9 @@ class Member(commands.Cog):
         """Commands (as registered), buttons, modes and this server's limits."""
         guild = await self.services.store.guild_settings(interaction.guild_id or 0)
         embed = discord.Embed(title="mjbot help", colour=discord.Colour(0x5865F2))
-        embed.add_field(name="Commands", value=_commands(self.bot, admin=False), inline=False)
+        _add_fields(embed, "Commands", _commands(self.bot, admin=False))
         if is_moderator(interaction):
-            embed.add_field(name="Moderators", value=_commands(self.bot, admin=True), inline=False)
+            _add_fields(embed, "Moderators", _commands(self.bot, admin=True))
         embed.add_field(
             name="Buttons",
             value=(
@@ -138,7 +138,19 @@ class Member(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-def _commands(bot: commands.Bot, *, admin: bool) -> str:
+def _add_fields(embed: discord.Embed, name: str, lines: list[str]) -> None:
+    """Whole lines packed into fields of at most 1024 characters (Discord's field limit)."""
+    values = [""]
+    for line in lines:
+        if values[-1] and len(values[-1]) + len(line) + 1 > 1024:
+            values.append("")
+        values[-1] = f"{values[-1]}\n{line}" if values[-1] else line[:1024]
+    for number, value in enumerate(values):
+        title = name if number == 0 else f"{name} (continued)"
+        embed.add_field(name=title, value=value or "none", inline=False)
+
+
+def _commands(bot: commands.Bot, *, admin: bool) -> list[str]:
     """Every registered command, derived from the tree (never a hard-coded list)."""
     lines = []
     for command in bot.tree.walk_commands():
@@ -147,7 +159,7 @@ def _commands(bot: commands.Bot, *, admin: bool) -> str:
         top = command.root_parent.name if command.root_parent else command.name
         if (top == "mj-admin") == admin:
             lines.append(f"`/{command.qualified_name}` {command.description}")
-    return "\n".join(lines)[:1024] or "none"
+    return lines
 
 
 def _limits(guild: GuildSettings) -> str:

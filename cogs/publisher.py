@@ -133,8 +133,19 @@ class Publisher(commands.Cog):
             await store.release_post(job.id)
             self._spawn(self._retry(job.id))
             return
+        # Map the message to its job at once: its buttons must work as soon as it is seen.
         await store.finish_post(job.id, message.id if message else None, job.channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
+        if message is not None and job.status is JobStatus.SUCCEEDED:
+            await self._after_result(job)
+
+    async def _after_result(self, job: Job) -> None:
+        """Tidy-up once the result is safely posted; a failure here never re-posts it."""
+        try:
+            await self._delete_progress(job)
+            await self._dm_copy(job)
+        except Exception:
+            log.exception("tidy-up after posting job %d failed", job.id)
 
     async def _retry(self, job_id: int) -> None:
         await asyncio.sleep(RETRY_DELAY)
@@ -149,10 +160,7 @@ class Publisher(commands.Cog):
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
-        message = await rendered.send(channel)
-        await self._delete_progress(job)
-        await self._dm_copy(job)
-        return message
+        return await rendered.send(channel)
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

@@ -26,7 +26,8 @@ KNOWN: Final = TAKES_VALUE | FLAGS
 # A parameter that may legitimately stand alone although it usually takes a value.
 OPTIONAL_VALUE: Final = frozenset({"p", "personalize"})
 _PARAM: Final = re.compile(r"(?<!\S)--([A-Za-z]+)([^\s]*)")
-_RATIO: Final = re.compile(r"^\d{1,4}:\d{1,4}$")
+_RATIO: Final = re.compile(r"^[1-9]\d{0,3}:[1-9]\d{0,3}$")
+_DASHED: Final = re.compile(r"(?<!\S)[—–][A-Za-z]")
 
 
 class LintError(ValueError):
@@ -35,7 +36,7 @@ class LintError(ValueError):
 
 def lint(prompt: str) -> None:
     """Raise LintError with the fix when a parameter is malformed; return quietly otherwise."""
-    if "—" in prompt:  # phones turn -- into an em dash
+    if _DASHED.search(prompt):  # phones turn -- into an em dash
         raise LintError(
             "Your prompt has “—” (a long dash). Parameters start with two hyphens: `--ar 16:9`."
         )

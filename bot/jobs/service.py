@@ -74,6 +74,7 @@ class JobService:
         self._refusals = 0
         self._timer: asyncio.Task[None] | None = None
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
+        self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -141,8 +142,14 @@ class JobService:
         return await self.submit(new)
 
     async def seed(self, requester: Requester, parent: Job) -> Job:
-        """Queue a seed look-up on a finished job (callers check `parent.seed` first)."""
+        """Queue a seed look-up on a finished job (callers check `parent.seed` first).
+
+        A look-up already under way for the same grid is returned instead of paying twice.
+        """
         _check_parent(parent, None)
+        pending = self._seeding.get(parent.id)
+        if pending is not None and (job := await self._store.get_job(pending)) and not job.finished:
+            return job
         params = {"parent": parent.provider_job_id}
         new = NewJob(
             JobKind.SEED,
@@ -152,7 +159,9 @@ class JobService:
             parent_id=parent.id,
             params=params,
         )
-        return await self.submit(new)
+        job = await self.submit(new)
+        self._seeding[parent.id] = job.id
+        return job
 
     async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
@@ -195,9 +204,11 @@ class JobService:
         if task is None:
             await self._events.emit(job)  # stays queued: the position is worth showing
         elif (error := await asyncio.shield(task)) is not None:
-            # The caller shows this refusal itself, so nothing is left to post.
+            # The caller shows this refusal itself, so nothing is left to post; the event
+            # still goes out (the audit log wants it), and the post claim stops a second post.
             await self._store.claim_post(job.id)
             await self._store.finish_post(job.id)
+            await self._report(job.id)
             raise JobRejected(job.id, error)
         return await self._store.get_job(job.id) or job
 
@@ -312,12 +323,14 @@ class JobService:
             return None
         log.warning("job %d refused: %s", job.id, error)
         self.last_error = (self._clock(), str(error))
-        await self._store.transition(
+        failed = await self._store.transition(
             job.id, JobStatus.FAILED, error=JobRejected(job.id, error).text
         )
+        self._admit()
+        if not failed:
+            return None  # cancelled while it was being sent: already reported as such
         if not caller_waits:
             await self._report(job.id)
-        self._admit()
         return error if caller_waits else None
 
     def _hold(self, error: ProviderError) -> None:
@@ -361,8 +374,10 @@ class JobService:
             self._admit()
 
     async def _on_change(self, job: Job) -> None:
-        if job.kind is JobKind.SEED and job.seed and job.parent_id is not None:
-            await self._store.set_seed(job.parent_id, job.seed)
+        if job.kind is JobKind.SEED and job.finished and job.parent_id is not None:
+            self._seeding.pop(job.parent_id, None)
+            if job.seed:
+                await self._store.set_seed(job.parent_id, job.seed)
         if job.finished:
             for future in self._waiters.get(job.id, []):
                 if not future.done():

@@ -7,6 +7,7 @@ raises (discord.py drops the click silently if it does); the callback answers ev
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.ui.layout import (
     parse_custom_id,
 )
 
+MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
 STALE = (
     "This button does not belong to a result I know. It may come from an old or copied "
@@ -129,6 +131,18 @@ async def _seed(interaction: discord.Interaction, grid: Job) -> None:
     await interaction.followup.send(text, ephemeral=True)
 
 
+async def _job_of(interaction: discord.Interaction, message_id: int) -> Job | None:
+    """The job a message shows. A result is mapped a moment after Discord shows it, so a
+    click in that moment looks again briefly (well within the 3 s to answer)."""
+    store = services(interaction).store
+    for delay in MAPPING_RETRIES:
+        job = await store.job_for_message(message_id)
+        if job is not None:
+            return job
+        await asyncio.sleep(delay)
+    return await store.job_for_message(message_id)
+
+
 def _seed_text(seed: str) -> str:
     return f"🌱 Seed of this grid: `{seed}`\nAdd `--seed {seed}` to a prompt to start from it."
 
@@ -146,7 +160,7 @@ async def _clicked(
     """The job behind the clicked message and the action of the button; refuses forgeries."""
     if target is None or interaction.message is None:
         raise NotAllowed("This button is not valid.")
-    job = await services(interaction).store.job_for_message(interaction.message.id)
+    job = await _job_of(interaction, interaction.message.id)
     job_id, index = target
     actions = actions_for(job) if job is not None else ()
     if job is None or job.id != job_id or index >= len(actions):

@@ -28,7 +28,14 @@ from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings, load_settings
-from tests.fakes.discord import CHANNEL_ID, USER_ID, FakeDiscord, StoredMessage
+from tests.fakes.discord import (
+    CHANNEL_ID,
+    CHANNEL_MESSAGE,
+    MODERATOR_PERMISSIONS,
+    USER_ID,
+    FakeDiscord,
+    StoredMessage,
+)
 from tests.fakes.ttapi import FakeTTApi, Scenario
 
 # Shaped like a real token (id.timestamp.hmac) so Settings accepts it; the fake checks it.
@@ -63,10 +70,19 @@ class Harness:
     service: JobService
     bot: MjBot
 
-    def __init__(self, discord_fake: FakeDiscord, tt: FakeTTApi, db_path: Path) -> None:
+    def __init__(
+        self,
+        discord_fake: FakeDiscord,
+        tt: FakeTTApi,
+        db_path: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.discord = discord_fake
         self.tt = tt
         self.db_path = db_path
+        # The engine's clock (store, watcher, service): tests may swap it before a restart.
+        self.clock = clock
+        self.guild_cached = False
         self.running = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -84,12 +100,16 @@ class Harness:
                 **env,
             }
         )
-        self.store = await Store.open(self.settings.database_path)
+        self.store = await Store.open(self.settings.database_path, clock=self.clock)
         self.session = aiohttp.ClientSession()
         client = TTApiClient(self.session, self.settings.tt_api_key.get(), self.tt.base_url)
         self.events = JobEvents()
         self.watcher = Watcher(
-            self.store, client, self.events, scale=self.settings.poll_interval_scale
+            self.store,
+            client,
+            self.events,
+            clock=self.clock,
+            scale=self.settings.poll_interval_scale,
         )
         self.service = JobService(
             self.store,
@@ -97,6 +117,7 @@ class Harness:
             self.events,
             self.watcher,
             max_in_progress=self.settings.max_jobs_in_progress,
+            clock=self.clock,
         )
         self.bot = MjBot(self.settings, self.store, self.service, self.events, self.session)
         self.running = True
@@ -107,6 +128,18 @@ class Harness:
         except BaseException:
             await self.stop()
             raise
+        if self.guild_cached:
+            self.cache_guild()
+
+    def cache_guild(self) -> None:
+        """Deliver the fake guild's GUILD_CREATE (roles, channels), as the gateway would.
+
+        The bot has the guilds intent, so in production its cache holds every guild's roles
+        and channels; channel options (`discord.TextChannel`) and member roles resolve
+        through that cache. Kept across restarts once called.
+        """
+        self.guild_cached = True
+        self.bot._connection._add_guild_from_data(self.discord.guild_payload())  # type: ignore[arg-type]
 
     async def stop(self) -> None:
         """Let dispatched handlers finish, then close the bot, the store and the session."""
@@ -150,6 +183,14 @@ class Harness:
         given = {key: value for key, value in options.items() if value is not None}
         return await self.run(self.discord.slash_command(name, given, user_id=user_id))
 
+    async def admin(self, name: str, *, user_id: int = USER_ID, **options: Any) -> Payload:
+        """Run ``/mj-admin <name>`` as a member with Manage Server; None options not sent."""
+        given = {key: value for key, value in options.items() if value is not None}
+        payload = self.discord.slash_command(
+            f"mj-admin {name}", given, user_id=user_id, permissions=MODERATOR_PERMISSIONS
+        )
+        return await self.run(payload)
+
     async def imagine(self, prompt: str, *, user_id: int = USER_ID, **options: Any) -> Payload:
         """Run /imagine."""
         return await self.command("imagine", user_id=user_id, prompt=prompt, **options)
@@ -158,6 +199,15 @@ class Harness:
         """Click the button showing `label` (or that emoji) on a stored message."""
         custom_id = message.custom_id(label)
         return await self.run(self.discord.button_click(message, custom_id, user_id=user_id))
+
+    def private_answer(self, payload: Payload) -> str:
+        """The text of the one ephemeral message an interaction was answered with."""
+        callbacks = self.discord.callbacks_for(payload["id"])
+        assert len(callbacks) == 1, f"expected one answer, got {callbacks}"
+        [answer] = callbacks
+        assert answer.type == CHANNEL_MESSAGE, answer
+        assert answer.ephemeral, answer
+        return str(answer.data.get("content", ""))
 
     async def until(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
         """Wait until `predicate()` (sync or async) is truthy and return its value."""

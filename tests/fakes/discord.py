@@ -59,12 +59,16 @@ LOADING: Final = 1 << 7
 # Permissions of an ordinary member and of the app in the channel (send, embed, attach, ...).
 MEMBER_PERMISSIONS: Final = 2_248_473_465_835_073
 APP_PERMISSIONS: Final = 2_248_473_465_835_073
+MANAGE_GUILD: Final = 1 << 5
+# A moderator: an ordinary member's permissions plus Manage Server.
+MODERATOR_PERMISSIONS: Final = MEMBER_PERMISSIONS | MANAGE_GUILD
 ATTACHMENT_SIZE_LIMIT: Final = 10 * 1024 * 1024
 
 # Interaction types and callback types (interactions/receiving-and-responding).
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 4, 5, 6, 7
 AUTOCOMPLETE_RESULT, MODAL = 8, 9
+SELECT_MENU: Final = 3  # a string select's component type
 
 MAX_CONTENT: Final = 2000
 MAX_EMBEDS: Final = 10
@@ -352,12 +356,14 @@ class FakeDiscord:
         self.unknown_routes: list[str] = []
         self.messages: dict[int, StoredMessage] = {}
         self.channels: dict[int, dict[str, Any]] = {}
+        self.roles: dict[int, dict[str, Any]] = {}  # the guild's roles besides @everyone
         self.interactions: dict[int, InteractionRecord] = {}
         self.callbacks: list[Callback] = []
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.uploads: dict[int, StoredAttachment] = {}
         self.listeners: list[Listener] = []
         self._injected: list[Injected] = []
+        self.closed_dms: set[int] = set()  # users who accept no DMs from the bot (close_dms)
         self._sequence = itertools.count()
         self._last_snowflake = 0
         self._runner: web.AppRunner | None = None
@@ -421,6 +427,67 @@ class FakeDiscord:
         }
         self.channels.setdefault(channel_id, channel)
         return self.channels[channel_id]
+
+    def add_role(self, role_id: int, name: str = "role") -> dict[str, Any]:
+        """Make a role exist in the guild."""
+        self.roles.setdefault(role_id, _role(role_id, name, len(self.roles) + 1))
+        return self.roles[role_id]
+
+    def guild_payload(self) -> dict[str, Any]:
+        """The GUILD_CREATE data of the fake's guild: its roles and text channels."""
+        everyone = _role(self.guild_id, "@everyone", 0)
+        channels = [
+            {k: v for k, v in channel.items() if not k.startswith("_")}
+            for channel in self.channels.values()
+            if channel.get("guild_id") == str(self.guild_id)
+        ]
+        return {
+            "id": str(self.guild_id),
+            "name": "Test Server",
+            "owner_id": str(OTHER_USER_ID + 1),
+            "member_count": 3,
+            "roles": [everyone, *self.roles.values()],
+            "channels": channels,
+            "threads": [],
+            "members": [],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "premium_tier": 0,
+            "unavailable": False,
+        }
+
+    def user_option(self, user_id: int) -> dict[str, Any]:
+        """A USER option value for ``slash_command``, with the member Discord resolves."""
+        member = {k: v for k, v in _member(user_id, MEMBER_PERMISSIONS).items() if k != "user"}
+        resolved = {
+            "users": {str(user_id): user_payload(user_id)},
+            "members": {str(user_id): member},
+        }
+        return {"type": 6, "value": str(user_id), "resolved": resolved}
+
+    def channel_option(self, channel_id: int) -> dict[str, Any]:
+        """A CHANNEL option value for ``slash_command`` (the channel is made to exist)."""
+        channel = self.add_channel(channel_id)
+        data = {
+            "id": channel["id"],
+            "name": channel["name"],
+            "type": channel["type"],
+            "parent_id": None,
+            "permissions": str(APP_PERMISSIONS),
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "position": channel["position"],
+        }
+        resolved = {"channels": {str(channel_id): data}}
+        return {"type": 7, "value": str(channel_id), "resolved": resolved}
+
+    def role_option(self, role_id: int, name: str = "role") -> dict[str, Any]:
+        """A ROLE option value for ``slash_command`` (the role is made to exist)."""
+        role = self.add_role(role_id, name)
+        return {"type": 8, "value": str(role_id), "resolved": {"roles": {str(role_id): role}}}
 
     def attachment(
         self,
@@ -516,6 +583,14 @@ class FakeDiscord:
         """Make an interaction's token stale, as after its 15 minutes."""
         self.interactions[int(interaction_id)].expired = True
 
+    def close_dms(self, user_id: int) -> None:
+        """The user accepts no DMs from the bot: the DM channel opens, sends answer 403/50007.
+
+        That is what Discord does when a member turned off DMs from server members or
+        blocked the bot.
+        """
+        self.closed_dms.add(user_id)
+
     # --------------------------------------------------------------------- look-ups
 
     def message(self, message_id: int | str) -> StoredMessage:
@@ -541,6 +616,13 @@ class FakeDiscord:
         """Recorded requests of ``method`` whose path matches ``path_regex`` (re.search)."""
         pattern = re.compile(path_regex)
         return [r for r in self.requests if r.method == method and pattern.search(r.path)]
+
+    def dm_channel(self, user_id: int) -> int | None:
+        """The id of the bot's DM channel with a user, once the bot opened it."""
+        for channel_id, channel in self.channels.items():
+            if channel["type"] == 1 and channel["_recipient"] == user_id:
+                return channel_id
+        return None
 
     def interaction(self, interaction_id: int | str) -> InteractionRecord:
         """An interaction handed out by a builder."""
@@ -579,15 +661,19 @@ class FakeDiscord:
         channel_id: int | None = None,
         locale: str = "en-US",
         permissions: int = MEMBER_PERMISSIONS,
+        roles: Iterable[int] = (),
     ) -> dict[str, Any]:
-        """An INTERACTION_CREATE for ``/name`` ("admin mode" for a subcommand).
+        """An INTERACTION_CREATE for ``/name`` ("admin words add" for a nested subcommand).
 
         Option values: str, int, float, bool, a ``StoredAttachment`` from ``attachment()``,
-        or a dict with an explicit ``type`` and ``value``.
+        or a dict with an explicit ``type`` and ``value`` (and optionally the ``resolved``
+        objects Discord sends with it, as ``user_option`` / ``channel_option`` /
+        ``role_option`` build). ``roles`` are the member's role ids.
         """
         top, *nested = name.split()
         guild = guild_id or self.guild_id
-        options_payload, attachments = self._options(options or {})
+        options, resolved = _split_resolved(options or {})
+        options_payload, attachments = self._options(options)
         for index, sub in enumerate(reversed(nested)):
             kind = 1 if index == 0 else 2  # SUB_COMMAND, then SUB_COMMAND_GROUP
             options_payload = [{"type": kind, "name": sub, "options": options_payload}]
@@ -601,7 +687,9 @@ class FakeDiscord:
         if registered and registered.get("guild_id"):
             data["guild_id"] = registered["guild_id"]
         if attachments:
-            data["resolved"] = {"attachments": {str(a.id): a.payload() for a in attachments}}
+            resolved["attachments"] = {str(a.id): a.payload() for a in attachments}
+        if resolved:
+            data["resolved"] = resolved
         return self._interaction(
             APPLICATION_COMMAND,
             data,
@@ -611,6 +699,7 @@ class FakeDiscord:
             locale=locale,
             permissions=permissions,
             name=top,
+            roles=roles,
         )
 
     def button_click(
@@ -620,12 +709,15 @@ class FakeDiscord:
         *,
         user_id: int = USER_ID,
         forge: bool = False,
+        permissions: int = MEMBER_PERMISSIONS,
+        roles: Iterable[int] = (),
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE for a click on a button of a stored message.
 
         Discord only delivers clicks on buttons the message carries. ``forge=True`` models a
         message that carries a button this test invents (copied or hand-made): the button is
         added to the message as sent in the payload, not to the stored message.
+        ``permissions`` and ``roles`` describe the clicking member.
         """
         stored = message if isinstance(message, StoredMessage) else self.message(message)
         payload_message = stored.payload()
@@ -644,6 +736,8 @@ class FakeDiscord:
             guild_id=guild_id,
             channel_id=stored.channel_id,
             message=payload_message,
+            permissions=permissions,
+            roles=roles,
         )
 
     def modal_submit(
@@ -669,6 +763,42 @@ class FakeDiscord:
             guild_id=self.guild_id,
             channel_id=channel,
             message=message.payload() if message else None,
+        )
+
+    def select_choice(
+        self,
+        message: StoredMessage,
+        custom_id: str,
+        values: Iterable[str],
+        *,
+        user_id: int = USER_ID,
+        permissions: int = MEMBER_PERMISSIONS,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE for a choice in a string select menu of a stored message.
+
+        Discord only delivers values the menu offers, so others raise KeyError here.
+        """
+        menus = [
+            child
+            for row in message.components
+            for child in row.get("components", [])
+            if child.get("custom_id") == custom_id and child["type"] == SELECT_MENU
+        ]
+        if not menus:
+            raise KeyError(f"message {message.id} has no select menu {custom_id!r}")
+        chosen = list(values)
+        offered = {option["value"] for option in menus[0].get("options", [])}
+        if not set(chosen) <= offered:
+            raise KeyError(f"the menu offers {sorted(offered)}, not {chosen}")
+        data = {"custom_id": custom_id, "component_type": SELECT_MENU, "values": chosen}
+        return self._interaction(
+            MESSAGE_COMPONENT,
+            data,
+            user_id=user_id,
+            guild_id=self.guild_id,
+            channel_id=message.channel_id,
+            message=message.payload(),
+            permissions=permissions,
         )
 
     def _options(
@@ -704,6 +834,7 @@ class FakeDiscord:
         permissions: int = MEMBER_PERMISSIONS,
         name: str | None = None,
         message: dict[str, Any] | None = None,
+        roles: Iterable[int] = (),
     ) -> dict[str, Any]:
         channel = dict(self.add_channel(channel_id or self.channel_id, guild_id=guild_id))
         channel["permissions"] = str(permissions)
@@ -727,7 +858,7 @@ class FakeDiscord:
             "guild_id": str(guild_id),
             "channel": channel,
             "channel_id": channel["id"],
-            "member": _member(user_id, permissions),
+            "member": _member(user_id, permissions, roles),
             "token": record.token,
             "version": 1,
             "app_permissions": str(APP_PERMISSIONS),
@@ -751,6 +882,7 @@ class FakeDiscord:
         api = API_PREFIX
         app.router.add_get(f"{api}/users/@me", self._get_me)
         app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
+        app.router.add_get(f"{api}/users/{{user}}", self._get_user)  # after /users/@me
         app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
         app.router.add_get(f"{api}/gateway", self._get_gateway)
         app.router.add_get(f"{api}/gateway/bot", self._get_gateway)
@@ -852,6 +984,14 @@ class FakeDiscord:
     async def _get_me(self, request: web.Request) -> web.Response:
         me = dict(self.bot_user, verified=True, mfa_enabled=False, locale="en-US", email=None)
         return _json(me)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user_id = _int(request.match_info["user"])
+        if user_id is None:
+            return _error(404, 10013, "Unknown User")
+        if user_id == self.application_id:
+            return _json(self.bot_user)
+        return _json(user_payload(user_id))
 
     async def _get_application(self, request: web.Request) -> web.Response:
         owner = user_payload(USER_ID, "owner")
@@ -1103,6 +1243,8 @@ class FakeDiscord:
         channel_id = _int(request.match_info["channel"])
         if channel_id not in self.channels:
             return _error(404, 10003, "Unknown Channel")
+        if self.channels[channel_id].get("_recipient") in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
         recorded = request[RECORDED]
         try:
             message = self._new_message(
@@ -1357,10 +1499,10 @@ def _button(custom_id: str, label: str) -> dict[str, Any]:
     return {"type": 2, "style": 2, "label": label, "custom_id": custom_id}
 
 
-def _member(user_id: int, permissions: int) -> dict[str, Any]:
+def _member(user_id: int, permissions: int, roles: Iterable[int] = ()) -> dict[str, Any]:
     return {
         "user": user_payload(user_id),
-        "roles": [],
+        "roles": [str(role) for role in roles],
         "premium_since": None,
         "permissions": str(permissions),
         "pending": False,
@@ -1373,6 +1515,39 @@ def _member(user_id: int, permissions: int) -> dict[str, Any]:
         "avatar": None,
         "banner": None,
     }
+
+
+def _role(role_id: int, name: str, position: int) -> dict[str, Any]:
+    return {
+        "id": str(role_id),
+        "name": name,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+        "hoist": False,
+        "icon": None,
+        "unicode_emoji": None,
+        "position": position,
+        "permissions": "0",
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
+def _split_resolved(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Options without their ``resolved`` parts, and those parts merged as Discord sends them."""
+    plain: dict[str, Any] = {}
+    resolved: dict[str, Any] = {}
+    for name, value in options.items():
+        if isinstance(value, dict) and "resolved" in value:
+            for kind, objects in value["resolved"].items():
+                resolved.setdefault(kind, {}).update(objects)
+            plain[name] = {key: item for key, item in value.items() if key != "resolved"}
+        else:
+            plain[name] = value
+    return plain, resolved
 
 
 def _needs_bot_token(path: str) -> bool:

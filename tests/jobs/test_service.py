@@ -138,7 +138,8 @@ async def test_a_banned_prompt_is_rejected_at_submit(
     assert row.error == rejected.text
     assert row.posted_at is not None  # the caller shows the refusal itself...
     assert await eng.store.claim_post(rejected.job_id) is False  # ...so nothing posts it again
-    assert eng.events_for(rejected.job_id) == []
+    # One event, for the audit log; the publisher's claim fails, so no public post.
+    assert [job.status for job in eng.events_for(rejected.job_id)] == [S.FAILED]
     assert eng.service.in_flight == 0
     assert len(fake.calls_to("/imagine")) == 1
 

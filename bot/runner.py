@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 
 import aiohttp
 
@@ -16,6 +19,7 @@ from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+_closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
 
 
 async def run(settings: Settings) -> None:
@@ -59,6 +63,7 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
         await server.start(settings.webhook_host, settings.webhook_port)
     try:
         async with MjBot(settings, store, service, events, session) as bot:
+            _close_on_sigterm(bot)
             await bot.start(settings.discord_token.get())
     finally:
         if server is not None:
@@ -67,3 +72,10 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
 
 def _status(service: JobService) -> dict[str, int]:
     return {"in_flight": service.in_flight, "queued": service.queued}
+
+
+def _close_on_sigterm(bot: MjBot) -> None:
+    """`docker stop` sends SIGTERM: close the bot (watcher, submits in flight) cleanly."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # not available on Windows
+        loop.add_signal_handler(signal.SIGTERM, lambda: _closing.add(loop.create_task(bot.close())))

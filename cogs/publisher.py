@@ -160,7 +160,9 @@ class Publisher(commands.Cog):
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
-        return await rendered.send(channel)
+        # A crash after Discord took the post but before it was recorded would post it again
+        # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
+        return await rendered.send(channel, nonce=f"mj{job.id}")
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

@@ -36,14 +36,17 @@ class Rendered:
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
 
-    async def send(self, channel: discord.abc.Messageable) -> discord.Message:
-        """Post it."""
+    async def send(
+        self, channel: discord.abc.Messageable, nonce: str | None = None
+    ) -> discord.Message:
+        """Post it; with a nonce, Discord returns the earlier message instead of a double."""
         return await channel.send(
             self.content,
             embed=self.embed,
             files=[self.file] if self.file else [],
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
+            nonce=nonce,
         )
 
 

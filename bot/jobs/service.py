@@ -75,6 +75,7 @@ class JobService:
         self._timer: asyncio.Task[None] | None = None
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
+        self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -90,11 +91,18 @@ class JobService:
         self._watcher.start()
         self._admit()
 
-    async def stop(self) -> None:
-        """Stop the watcher and wait for submits already in flight (they are paid for)."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop the watcher and wait for submits already in flight (they are paid for).
+
+        Callers still inside `submit` get `grace` seconds to finish, so the store they are
+        about to read is not closed under them on shutdown.
+        """
         if self._timer is not None:
             self._timer.cancel()
         await asyncio.gather(*self._starting.values(), return_exceptions=True)
+        callers = self._callers - {asyncio.current_task()}
+        if callers:
+            await asyncio.wait(callers, timeout=grace)
         await self._watcher.stop()
 
     async def _recover(self, job: Job) -> None:
@@ -192,6 +200,15 @@ class JobService:
         JobRejected when the provider refuses it at once; later refusals of a job that had to
         wait are reported as a failed job through the events instead.
         """
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._callers.add(caller)
+        try:
+            return await self._submit(new)
+        finally:
+            self._callers.discard(caller)  # type: ignore[arg-type]
+
+    async def _submit(self, new: NewJob) -> Job:
         await self._policy.check(new)
         timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
         job = await self._store.create_job(_with_timeout(new, timeout))

@@ -50,7 +50,8 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         return await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
         # The reason goes to the member alone (report_error); nothing stays in the channel.
-        with contextlib.suppress(discord.HTTPException):
+        # Best effort: on shutdown the HTTP session may already be gone.
+        with contextlib.suppress(discord.HTTPException, RuntimeError):
             await interaction.delete_original_response()
         raise
 

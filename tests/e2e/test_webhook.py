@@ -1,0 +1,45 @@
+"""With WEBHOOK_BASE_URL set, the TT API's callback brings the result without a poll."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tests.e2e.world import World, free_port, until
+from tests.fakes.discord import USER_ID
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-callback-secret-0123456789"
+
+
+async def test_callback_posts_the_result_without_waiting_for_a_poll(idle_world: World) -> None:
+    world = idle_world
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # Scale 1.0: the polling safety net would first look after 40 s, so a quick result
+    # can only come from the callback.
+    await world.bot.start(
+        WEBHOOK_BASE_URL=base,
+        WEBHOOK_BIND=f"127.0.0.1:{port}",
+        WEBHOOK_SECRET=SECRET,
+        POLL_INTERVAL_SCALE="1.0",
+    )
+    world.tt.auto_hooks = True
+
+    payload = await world.imagine("a comet over the desert")
+    job = await until(lambda: world.tt.jobs and world.tt.last_job("imagine"))
+    result = await world.result(payload, within=5.0)
+    done = job.created_at + job.scenario.queue_seconds + job.scenario.run_seconds
+    assert result.created_at - world.clock.monotonic_at(done) < 3.0
+
+    [body] = world.tt_bodies("imagine")
+    assert body["hookUrl"] == f"{base}/ttapi/{SECRET}"
+    await until(lambda: [delivery.status for delivery in world.tt.hook_log] == [200])
+    assert (
+        len(world.fetches(job.job_id)) == 1
+    )  # the callback is confirmed with one fetch; no polling
+    assert result.mentions == [USER_ID]
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/healthz") as health:
+        assert health.status == 200
+        assert (await health.json())["status"] == "ok"

@@ -7,22 +7,14 @@ enforces it. Both must hold for every subcommand, nested groups included.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 from discord import app_commands
 
-from bot.app import EXTENSIONS, MjBot
-from bot.jobs.events import JobEvents
-from bot.jobs.service import JobService
-from bot.jobs.store import Store
-from bot.jobs.watcher import Watcher
-from bot.provider.ttapi import TTApiClient
-from bot.settings import Secret, Settings
+from bot.app import MjBot
+from tests.conftest import BotFactory
 from tests.fakes.discord import MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS, FakeDiscord
 
 GROUP = "mj-admin"
@@ -32,42 +24,8 @@ MANAGE_GUILD = discord.Permissions(manage_guild=True)
 # Permissions broader than Manage Server that must not be what hides the group.
 BROADER = ("administrator", "manage_roles", "manage_channels", "ban_members", "kick_members")
 
-BotFactory = Callable[..., Awaitable[MjBot]]
+
 AdminCommand = app_commands.Command[Any, ..., Any]
-
-
-@pytest.fixture
-async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
-    """MjBots with every extension loaded; none logs in or calls anything."""
-    built: list[tuple[MjBot, Store]] = []
-    async with aiohttp.ClientSession() as session:
-
-        async def build(**settings: Any) -> MjBot:
-            database = tmp_path / f"bot{len(built)}.sqlite"
-            config = Settings(
-                discord_token=Secret("never.used.token"),
-                tt_api_key=Secret("never-used-key"),
-                tt_api_base_url="http://127.0.0.1:1",
-                database_path=database,
-                **settings,
-            )
-            store = await Store.open(database)
-            await store.migrate()
-            provider = TTApiClient(session, "never-used-key", config.tt_api_base_url)
-            events = JobEvents()
-            service = JobService(store, provider, events, Watcher(store, provider, events))
-            bot = MjBot(config, store, service, events, session)
-            built.append((bot, store))
-            for extension in EXTENSIONS:
-                await bot.load_extension(extension)
-            return bot
-
-        yield build
-        for bot, store in reversed(built):
-            for extension in list(bot.extensions):
-                await bot.unload_extension(extension)
-            await bot.close()
-            await store.close()
 
 
 @pytest.fixture

@@ -323,9 +323,11 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
     async def pause(self, interaction: discord.Interaction) -> None:
         """Pause the bot on this server."""
         await self._update(interaction, paused=True)
-        await self._done(
-            interaction, "⏸️ mjbot is paused here: nothing is sent to the TT API.", True
-        )
+        reason = "Cancelled: mjbot was paused by a moderator. Nothing was charged."
+        dropped = await self.services.service.cancel_queued(_guild(interaction), reason)
+        waiting = f" {dropped} queued job(s) were cancelled." if dropped else ""
+        text = f"⏸️ mjbot is paused here: nothing more is sent to the TT API.{waiting}"
+        await self._done(interaction, text, True)
 
     @app_commands.command(name="resume", description="Let members use mjbot again")
     async def resume(self, interaction: discord.Interaction) -> None:

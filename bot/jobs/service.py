@@ -267,6 +267,15 @@ class JobService:
             if not waiters:
                 self._waiters.pop(job_id, None)
 
+    async def cancel_queued(self, guild_id: int, reason: str) -> int:
+        """Cancel a server's jobs not yet sent (the pause switch); returns how many."""
+        queued = [
+            job
+            for job in await self._store.unfinished_jobs()
+            if job.guild_id == guild_id and job.status is JobStatus.QUEUED
+        ]
+        return sum([await self.cancel(job.id, reason) for job in queued])
+
     async def account(self) -> AccountInfo:
         """The provider account's balance (free call); raises ProviderError."""
         return await self._provider.info()

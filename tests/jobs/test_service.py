@@ -329,3 +329,25 @@ async def test_buttons_need_a_finished_parent_offering_them(
         await eng.service.seed(ALICE, unfinished)
     assert len(fake.calls_to("/action")) == 0
     assert len(fake.calls_to("/seed")) == 0
+
+
+async def test_pausing_cancels_the_servers_jobs_not_yet_sent(
+    engine: EngineFactory, fake: FakeTTApi
+) -> None:
+    """The kill switch: queued jobs of that server never reach the TT API; others go on."""
+    fake.scenario = Scenario(queue_seconds=0.0, run_seconds=0.5)
+    eng = await engine(max_in_progress=1)
+    running = await eng.service.submit(new_job("first"))
+    queued = [await eng.service.submit(new_job(f"waiting {n}", user=2)) for n in range(2)]
+    elsewhere = await eng.service.submit(
+        new_job("another server", user=3, requester=Requester(3, guild_id=99, channel_id=5))
+    )
+
+    assert await eng.service.cancel_queued(10, "paused") == 2
+
+    for job in queued:
+        assert eng.statuses(job.id)[-1] is S.CANCELLED
+    await eng.wait_for(running.id, S.SUCCEEDED)
+    await eng.wait_for(elsewhere.id, S.SUCCEEDED)
+    sent = [call.json["prompt"] for call in fake.calls_to("/imagine")]
+    assert sent == ["first", "another server"]

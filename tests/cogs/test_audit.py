@@ -201,7 +201,7 @@ async def test_admin_changes_are_logged(harness: Harness) -> None:
         f"🛠️ <@{MOD}> /mj-admin words add: “kraken” is now banned.",
         f"🛠️ <@{MOD}> /mj-admin limits: Limits updated. Per member: 3 a day, no limit at once, "
         "cooldown none. Server: no limit a day.",
-        f"🛠️ <@{MOD}> /mj-admin pause: ⏸️ mjbot is paused here: nothing is sent to the TT API.",
+        f"🛠️ <@{MOD}> /mj-admin pause: ⏸️ mjbot is paused here: nothing more is sent to the TT API.",
     ]
     assert all(entry.mentions == [] for entry in entries(harness))
 

@@ -19,6 +19,9 @@ KEYCAPS: Final = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 # Describe results offer these instead of provider components.
 IMAGINE_ALL: Final = "imagine_all"
 REDESCRIBE: Final = "redescribe"
+# Components offered by the TT API that a plain button cannot run: Vary (Region) needs a
+# mask drawn by the member and its own endpoint (/inpaint), which has no editor here yet.
+NO_BUTTON: Final = frozenset({"inpaint"})
 # Grid results get a seed button on a row of its own (the TT API's seed endpoint).
 SEED: Final = "seed"
 
@@ -68,9 +71,10 @@ def actions_for(job: Job) -> tuple[str, ...]:
     if job.kind is JobKind.DESCRIBE:
         prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
         return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
-    if "upsample1" in job.components and job.kind is not JobKind.SEED:
-        return (*job.components, SEED)
-    return job.components
+    components = tuple(c for c in job.components if c not in NO_BUTTON)
+    if "upsample1" in components and job.kind is not JobKind.SEED:
+        return (*components, SEED)
+    return components
 
 
 def label_for(action: str) -> tuple[str | None, str | None]:

@@ -9,13 +9,14 @@ import signal
 
 import aiohttp
 
+from bot.accounts import provider_pool
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret
-from bot.provider.ttapi import TTApiClient
+from bot.provider.pool import ProviderPool
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,15 @@ async def run(settings: Settings) -> None:
     store = await Store.open(settings.database_path)
     try:
         await store.migrate()
-        async with aiohttp.ClientSession() as session:
-            await _run_bot(settings, store, session)
+        async with aiohttp.ClientSession() as session, provider_pool(settings, session) as pool:
+            await _run_bot(settings, store, session, pool)
     finally:
         await store.close()
 
 
-async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
-    provider = TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url)
+async def _run_bot(
+    settings: Settings, store: Store, session: aiohttp.ClientSession, provider: ProviderPool
+) -> None:
     events = JobEvents()
     watcher = Watcher(
         store,

@@ -1,7 +1,8 @@
 """Submitting jobs: the row first, then the admission queue, then the provider.
 
-At most `max_in_progress` jobs hold a provider slot at once (the TT API answers 499 past
-its cap); the rest wait in a persisted, fair queue and start as slots free.
+At most `max_in_progress` jobs hold a slot on each provider account at once (the TT API
+answers 499 past its cap); the rest wait in a persisted, fair queue and start as slots
+free (bot/jobs/admission.py decides which job goes to which account).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
+from bot.jobs.admission import Admission
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
 from bot.jobs.policy import Policy
@@ -32,6 +34,7 @@ from bot.provider.models import (
     SeedRequest,
     SubmitRequest,
 )
+from bot.provider.pool import Account, AccountStatus, ProviderPool
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +66,14 @@ class JobService:
         self._provider = provider
         self._events = events
         self._watcher = watcher
-        self._max = max_in_progress
         self._hook_url = hook_url
         self._clock = clock
         self._sleep = sleep
         self._queue = FairQueue()
-        self._in_flight: set[int] = set()
+        pool = provider if isinstance(provider, ProviderPool) else None
+        self._pool = pool or ProviderPool.single(provider, max_in_progress)
+        self._admission = Admission(self._pool, self._queue, sleep=sleep, wake=self._admit)
         self._starting: dict[int, asyncio.Task[ProviderError | None]] = {}
-        self._hold_until = 0.0
-        self._refusals = 0
-        self._timer: asyncio.Task[None] | None = None
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
@@ -97,8 +98,7 @@ class JobService:
         Callers still inside `submit` get `grace` seconds to finish, so the store they are
         about to read is not closed under them on shutdown.
         """
-        if self._timer is not None:
-            self._timer.cancel()
+        await self._admission.stop()
         await asyncio.gather(*self._starting.values(), return_exceptions=True)
         callers = self._callers - {asyncio.current_task()}
         if callers:
@@ -107,12 +107,13 @@ class JobService:
 
     async def _recover(self, job: Job) -> None:
         if job.status is JobStatus.QUEUED:
+            self._admission.pin(job)
             self._queue.add(job.id, job.user_id)
         elif job.status is JobStatus.SUBMITTING:
             # Row written, provider id never stored: the outcome is unknown. Never resend.
             await self._fail(job.id, UNKNOWN_SUBMIT)
         else:
-            self._in_flight.add(job.id)
+            self._admission.adopt(job)
             self._watcher.track(job, due_now=True)
 
     # -- submitting -------------------------------------------------------------------------
@@ -137,7 +138,7 @@ class JobService:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
         await self._policy.check_button(requester, parent)
-        params = {"parent": parent.provider_job_id}
+        params = {"parent": parent.provider_job_id, **_refs(parent)}
         new = NewJob(
             JobKind.ACTION,
             parent.mode,
@@ -146,6 +147,8 @@ class JobService:
             action=action,
             parent_id=parent.id,
             params=params,
+            provider=parent.provider,
+            account=parent.account,
         )
         return await self.submit(new)
 
@@ -158,7 +161,7 @@ class JobService:
         pending = self._seeding.get(parent.id)
         if pending is not None and (job := await self._store.get_job(pending)) and not job.finished:
             return job
-        params = {"parent": parent.provider_job_id}
+        params = {"parent": parent.provider_job_id, **_refs(parent)}
         new = NewJob(
             JobKind.SEED,
             parent.mode,
@@ -166,6 +169,8 @@ class JobService:
             prompt=parent.prompt,
             parent_id=parent.id,
             params=params,
+            provider=parent.provider,
+            account=parent.account,
         )
         job = await self.submit(new)
         self._seeding[parent.id] = job.id
@@ -174,7 +179,7 @@ class JobService:
     async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
         _check_parent(parent, None)
-        params = {"parent": parent.provider_job_id, "mask": mask}
+        params = {"parent": parent.provider_job_id, "mask": mask, **_refs(parent)}
         new = NewJob(
             JobKind.INPAINT,
             parent.mode,
@@ -182,6 +187,8 @@ class JobService:
             prompt=prompt or parent.prompt,
             parent_id=parent.id,
             params=params,
+            provider=parent.provider,
+            account=parent.account,
         )
         return await self.submit(new)
 
@@ -210,11 +217,13 @@ class JobService:
 
     async def _submit(self, new: NewJob) -> Job:
         await self._policy.check(new)
+        self._admission.check(new, new.provider if new.parent_id else None, new.account)
         timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
         job = await self._store.create_job(_with_timeout(new, timeout))
         log.info(
             "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
         )
+        self._admission.pin(job)
         self._queue.add(job.id, job.user_id)
         self._admit(waiting=job.id)
         task = self._starting.get(job.id)
@@ -280,6 +289,19 @@ class JobService:
         """The provider account's balance (free call); raises ProviderError."""
         return await self._provider.info()
 
+    async def accounts(self) -> list[AccountStatus]:
+        """Every provider account: health, balance, slots (free calls)."""
+        return await self._pool.statuses()
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The configured providers, in failover order."""
+        return self._pool.providers
+
+    def waiting_reason(self) -> str | None:
+        """Why queued jobs are not starting, when every provider account is resting."""
+        return self._admission.waiting_reason() if self._queue else None
+
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""
         return self._queue.position(job_id)
@@ -287,7 +309,7 @@ class JobService:
     @property
     def in_flight(self) -> int:
         """Jobs holding a provider slot."""
-        return len(self._in_flight)
+        return self._pool.in_flight
 
     @property
     def queued(self) -> int:
@@ -297,32 +319,29 @@ class JobService:
     # -- admission --------------------------------------------------------------------------
 
     def _admit(self, waiting: int | None = None) -> None:
-        if self._clock() < self._hold_until:
-            return
-        while len(self._in_flight) < self._max:
-            job_id = self._queue.pop()
-            if job_id is None:
-                return
-            self._in_flight.add(job_id)
-            task = asyncio.create_task(self._start(job_id, caller_waits=job_id == waiting))
+        while (taken := self._admission.take()) is not None:
+            job_id, account = taken
+            task = asyncio.create_task(self._start(job_id, account, caller_waits=job_id == waiting))
             self._starting[job_id] = task
             task.add_done_callback(lambda _, job_id=job_id: self._starting.pop(job_id, None))
 
-    async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
+    async def _start(
+        self, job_id: int, account: Account, *, caller_waits: bool
+    ) -> ProviderError | None:
         job = await self._store.get_job(job_id)
-        if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
-            self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
+        where = {"provider": account.provider, "account": account.key}
+        if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING, **where):
+            self._admission.release(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()
             return None
         try:
-            provider_job_id = await self._provider.submit(self._request(job))
+            provider_job_id = await self._pool.submit_to(account, self._request(job))
         except ProviderError as error:
-            return await self._refused(job, error, caller_waits=caller_waits)
+            return await self._refused(job, account, error, caller_waits=caller_waits)
         except Exception:
             log.exception("unexpected error submitting job %d", job_id)
             error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
-            return await self._refused(job, error, caller_waits=caller_waits)
-        self._refusals = 0
+            return await self._refused(job, account, error, caller_waits=caller_waits)
         now = self._clock()
         changes = {"provider_job_id": provider_job_id, "submitted_at": now}
         won = await self._store.transition(job_id, JobStatus.SUBMITTED, **changes)
@@ -337,15 +356,16 @@ class JobService:
         return None
 
     async def _refused(
-        self, job: Job, error: ProviderError, *, caller_waits: bool
+        self, job: Job, account: Account, error: ProviderError, *, caller_waits: bool
     ) -> ProviderError | None:
-        self._in_flight.discard(job.id)
-        if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
-            # Refused without being accepted: back in line, and admission pauses a while.
+        if self._admission.refused(job.id, account, error):
+            # Refused without being accepted (queue full, key or balance, unreachable): back
+            # in line; that account rests, and another one may take the job now.
+            log.info("job %d refused by %s (%s): back in the queue", job.id, account.key, error)
             if await self._store.transition(job.id, JobStatus.QUEUED):
                 self._queue.put_back(job.id, job.user_id)
                 await self._report(job.id)
-            self._hold(error)
+            self._admit()
             return None
         log.warning("job %d refused: %s", job.id, error)
         self.last_error = (self._clock(), str(error))
@@ -359,23 +379,11 @@ class JobService:
             await self._report(job.id)
         return error if caller_waits else None
 
-    def _hold(self, error: ProviderError) -> None:
-        self._refusals += 1
-        delay = error.retry_after or min(2.0 * 2 ** (self._refusals - 1), 60.0)
-        self._hold_until = self._clock() + delay
-        log.info("provider refused (%s): admission paused %.1fs", error.kind, delay)
-        if self._timer is None or self._timer.done():
-            self._timer = asyncio.create_task(self._resume_after(delay))
-
-    async def _resume_after(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._hold_until = 0.0
-        self._admit()
-
     def _request(self, job: Job) -> SubmitRequest:
         common = {"timeout": job.timeout_s, "hook_url": self._hook_url}
         mode = Mode(job.mode)
         params = job.params
+        refs = tuple(sorted(params.get("refs", {}).items()))
         match job.kind:
             case JobKind.IMAGINE:
                 return ImagineRequest(job.prompt, mode, **common)
@@ -385,18 +393,18 @@ class JobService:
             case JobKind.DESCRIBE:
                 return DescribeRequest(params.get("image"), params.get("url"), mode, **common)
             case JobKind.ACTION:
-                return ActionRequest(params["parent"], job.action or "", **common)
+                return ActionRequest(params["parent"], job.action or "", **common, refs=refs)
             case JobKind.SEED:
-                return SeedRequest(params["parent"], **common)
+                return SeedRequest(params["parent"], **common, refs=refs)
             case JobKind.INPAINT:
-                return InpaintRequest(params["parent"], params["mask"], job.prompt, **common)
+                mask = params["mask"]
+                return InpaintRequest(params["parent"], mask, job.prompt, **common, refs=refs)
         raise ValueError(f"unknown job kind {job.kind}")  # pragma: no cover
 
     # -- reacting to changes ------------------------------------------------------------------
 
     def _release(self, job_id: int) -> None:
-        if job_id in self._in_flight:
-            self._in_flight.discard(job_id)
+        if self._admission.release(job_id):
             self._admit()
 
     async def _on_change(self, job: Job) -> None:
@@ -429,6 +437,11 @@ def _check_parent(parent: Job, action: str | None) -> None:
         raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
     if action is not None and action not in parent.components:
         raise InvalidAction(f"“{action}” is not available on that job.")
+
+
+def _refs(parent: Job) -> dict[str, dict[str, str]]:
+    """What the parent's provider needs to act on it (proxy custom ids, AceData image id)."""
+    return {"refs": parent.refs} if parent.refs else {}
 
 
 def _with_timeout(new: NewJob, timeout: int) -> NewJob:

@@ -255,6 +255,7 @@ def _result(snapshot: JobSnapshot) -> dict[str, object]:
         "seed": snapshot.seed,
         "prompts": snapshot.prompts,
         "quota": snapshot.quota,
+        "refs": dict(snapshot.refs),
     }
 
 

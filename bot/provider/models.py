@@ -64,6 +64,8 @@ class ActionRequest:
     action: str
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class SeedRequest:
     job_id: str
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,8 @@ class InpaintRequest:
     prompt: str | None = None
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 SubmitRequest = (
@@ -131,6 +137,8 @@ class JobSnapshot:
     height: int | None = None
     quota: float | None = None
     prompts: tuple[str, ...] = ()
+    # Provider data that follow-ups need (proxy: component -> customId; AceData: image_id).
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,10 @@ def parse_snapshot(payload: Mapping[str, Any], job_id: str = "") -> JobSnapshot 
         status = RemoteStatus(str(payload.get("status", "")).upper())
     except ValueError:
         return None
+    if "data" not in payload and not _PROXY_FIELDS.isdisjoint(payload):
+        # A midjourney-proxy task (`id`, `imageUrl`, `buttons` at the top, no `data`) also
+        # says SUCCESS; it must not pass as a TT result with no image.
+        return None
     data = payload.get("data")
     data = data if isinstance(data, Mapping) else {}
     job_id = str(payload.get("jobId") or parse_job_id(data) or job_id)
@@ -200,6 +204,7 @@ def parse_account(payload: Mapping[str, Any]) -> AccountInfo:
     )
 
 
+_PROXY_FIELDS: Final = frozenset({"id", "buttons", "imageUrl", "failReason", "submitTime"})
 _KEYCAP: Final = re.compile(r"^\s*(?:[1-9]\ufe0f?\u20e3|[1-9][.)])\s*")
 
 

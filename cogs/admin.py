@@ -20,7 +20,7 @@ from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
-from bot.provider import ProviderError
+from bot.ui.accounts import account_lines
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
 
@@ -335,24 +335,15 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         await self._update(interaction, paused=False)
         await self._done(interaction, "▶️ mjbot is running again.", True)
 
-    @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
+    @app_commands.command(name="status", description="Accounts, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
         """Health at a glance."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.services.service
-        try:
-            info = await service.account()
-            api = (
-                f"reachable · balance {info.balance:g} credits"
-                if info.balance is not None
-                else "reachable"
-            )
-        except ProviderError as error:
-            api = f"**unreachable**: {error.message}"
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
-            f"TT API: {api}",
+            *account_lines(await service.accounts()),
             f"Jobs: {service.in_flight} in flight, {service.queued} queued",
             f"Last error: {last_text}",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",

@@ -82,7 +82,7 @@ class Publisher(commands.Cog):
         await self._edit_soon(entry)
 
     async def _edit_soon(self, entry: _Progress) -> None:
-        text = progress_text(entry.job, self.services.service.position(entry.job.id))
+        text = progress_text(entry.job, *self._queue_state(entry.job))
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -95,9 +95,13 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = progress_text(entry.job, self.services.service.position(entry.job.id))
+            text = progress_text(entry.job, *self._queue_state(entry.job))
             if text != entry.shown:
                 await self._edit(entry, text)
+
+    def _queue_state(self, job: Job) -> tuple[int | None, str | None]:
+        service = self.services.service
+        return service.position(job.id), service.waiting_reason()
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -159,7 +163,9 @@ class Publisher(commands.Cog):
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        limit = self._upload_limit(job.guild_id)
+        providers = self.services.service.providers
+        rendered = await render(job, self.services.http_session, limit, providers=providers)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         return await rendered.send(channel, nonce=f"mj{job.id}")

@@ -167,13 +167,11 @@ class ProviderPool:
         return len(self._slot)
 
     def waiting_reason(self) -> str | None:
-        """Why new jobs cannot start, when every account is resting."""
+        """Why new jobs cannot start, in words for members, when every account is resting."""
         if not all(account.resting for account in self.accounts):
             return None
-        parts = [
-            " ".join(filter(None, (a.provider, a.label, a.reason or "busy"))) for a in self.accounts
-        ]
-        return "every provider account is unavailable (" + "; ".join(parts) + ")"
+        reasons = sorted({account.reason or "busy" for account in self.accounts})
+        return f"waiting until a Midjourney account is back ({', '.join(reasons)})"
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -216,6 +214,9 @@ class ProviderPool:
             *(asyncio.wait_for(a.client.info(), INFO_TIMEOUT) for a in self.accounts),
             return_exceptions=True,
         )
+        for account, info in zip(self.accounts, infos, strict=True):
+            if isinstance(info, ProviderError):  # a rejected key shows here before any job
+                self._note(account, info)
         now = self._clock()
         return [
             AccountStatus(

@@ -74,9 +74,11 @@ def subject(job: Job | NewJob) -> str:
     return mention
 
 
-def progress_text(job: Job, position: int | None = None) -> str:
-    """The progress line while a job waits or runs."""
-    if job.status is JobStatus.QUEUED and position is not None:
+def progress_text(job: Job, position: int | None = None, waiting: str | None = None) -> str:
+    """The progress line while a job waits or runs (`waiting`: why nothing starts now)."""
+    if job.status is JobStatus.QUEUED and waiting:
+        state = f"Queued — {waiting}"
+    elif job.status is JobStatus.QUEUED and position is not None:
         state = f"Queued — {position} ahead" if position else "Queued — next up"
     elif job.status is JobStatus.RUNNING and job.progress is not None:
         state = f"{job.progress}%"

@@ -22,6 +22,12 @@ from bot.ui.embeds import allowed_mentions, describe_embed, result_embed, result
 
 log = logging.getLogger(__name__)
 
+PROVIDER_NAMES: Final = {
+    "ttapi": "TT API",
+    "mjproxy": "midjourney-proxy",
+    "acedata": "AceData",
+    "demo": "Demo",
+}
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
 DOWNLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10)
 
@@ -51,11 +57,21 @@ class Rendered:
 
 
 async def render(
-    job: Job, session: aiohttp.ClientSession, upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    job: Job,
+    session: aiohttp.ClientSession,
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+    *,
+    providers: tuple[str, ...] = (),
 ) -> Rendered:
-    """The result message of a succeeded job, with a fresh upload of its image."""
+    """The result message of a succeeded job, with a fresh upload of its image.
+
+    With more than one provider configured, the footer says which one made it.
+    """
     file, image = await _image(job, session, upload_limit)
     embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else result_embed(job, image)
+    if len(providers) > 1:
+        name = PROVIDER_NAMES.get(job.provider, job.provider)
+        embed.set_footer(text=f"{embed.footer.text} · {name}")
     return Rendered(result_text(job), embed, file, result_view(job), allowed_mentions(job))
 
 

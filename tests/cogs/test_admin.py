@@ -351,7 +351,7 @@ async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
     assert answer.ephemeral
     [followup] = harness.discord.followups(payload["id"])
     assert followup.ephemeral
-    assert "TT API: reachable · balance 1000 credits" in followup.content
+    assert "TT API: healthy · balance 1000 · 0/10 in flight" in followup.content
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
     assert len(harness.tt.calls_to("/info")) == 1
@@ -363,7 +363,7 @@ async def test_status_when_the_tt_api_refuses(harness: Harness) -> None:
     payload = await harness.admin("status")
 
     [followup] = harness.discord.followups(payload["id"])
-    assert "TT API: **unreachable**" in followup.content
+    assert "TT API: **unhealthy**: key rejected" in followup.content
 
 
 async def running_job(harness: Harness, prompt: str = "a slow red fox") -> tuple[Payload, int]:

@@ -14,7 +14,10 @@ from bot.jobs.webhook import _job_id
     [
         ({"status": "SUCCESS", "jobId": "tt-1", "data": {}}, "tt-1"),
         ({"status": "SUCCESS", "data": {"job_id": "tt-2"}}, "tt-2"),
-        ({"id": "1741531578038123", "status": "IN_PROGRESS", "progress": "31%"}, "1741531578038123"),
+        (
+            {"id": "1741531578038123", "status": "IN_PROGRESS", "progress": "31%"},
+            "1741531578038123",
+        ),
         ({"success": True, "task_id": "ace-3", "progress": 100}, "ace-3"),
         ({"status": "FAILED", "data": {"id": "not-a-tt-id"}}, None),
         ([], None),

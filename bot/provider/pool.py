@@ -19,7 +19,14 @@ from typing import Final
 
 from bot.provider import Provider
 from bot.provider.errors import ErrorKind, ProviderError
-from bot.provider.models import AccountInfo, JobSnapshot, SubmitRequest
+from bot.provider.models import (
+    AccountInfo,
+    ActionRequest,
+    InpaintRequest,
+    JobSnapshot,
+    SeedRequest,
+    SubmitRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ COOL_DOWN: Final = 30.0  # first rest of a failing account, doubled per failure 
 MAX_COOL_DOWN: Final = 900.0
 STRIKES_5XX: Final = 3  # 5xx answers in a row that take an account out
 INFO_TIMEOUT: Final = 10.0
+_FOLLOW_UPS: Final = (ActionRequest, SeedRequest, InpaintRequest)
 _REASONS: Final = {
     ErrorKind.AUTH: "key rejected",
     ErrorKind.BLOCKED: "account blocked or disabled",
@@ -61,6 +69,9 @@ class Account:
     busy_strikes: int = 0  # "wait" answers in a row, for their back-off
     errors_5xx: int = 0
     pause: float = 0.0  # the length of the latest rest or wait
+    # Out of credits for a grid may still leave enough for an upscale (it costs less), so
+    # follow-ups keep trying a broke account until one of them is refused too.
+    followups_refused: bool = False
 
     @property
     def resting(self) -> bool:
@@ -126,18 +137,22 @@ class ProviderPool:
             return next((a for a in self.accounts if a.provider == provider), None)
         return None
 
-    def usable(self, account: Account) -> bool:
+    def usable(self, account: Account, *, follow_up: bool = False) -> bool:
         """Healthy, not asked to wait, and with a free slot."""
-        return account.free > 0 and not account.resting
+        if account.free <= 0:
+            return False
+        broke = account.reason == _REASONS[ErrorKind.BALANCE] and not account.busy_until
+        return not account.resting or (follow_up and broke and not account.followups_refused)
 
     def wake(self, account: Account) -> None:
         """A rest is over: the account may be tried again (a failure sends it back longer)."""
         account.down_until = account.busy_until = 0.0
+        account.followups_refused = False
 
     def choose(self, pinned: Account | None = None) -> Account | None:
         """Where a job goes now: its pinned account, or the best in failover order; or None."""
         if pinned is not None:
-            return pinned if self.usable(pinned) else None
+            return pinned if self.usable(pinned, follow_up=True) else None
         for provider in self.providers:
             ready = [a for a in self.accounts if a.provider == provider and self.usable(a)]
             if ready:
@@ -180,6 +195,8 @@ class ProviderPool:
         try:
             job_id = await account.client.submit(request)
         except ProviderError as error:
+            if isinstance(request, _FOLLOW_UPS) and refused_by_account(error):
+                account.followups_refused = True
             self._note(account, error)
             raise
         self._healthy(account)
@@ -269,6 +286,9 @@ class ProviderPool:
         self.on_rest(account)
 
     def _healthy(self, account: Account) -> None:
+        account.errors_5xx = 0
+        if account.down_until:  # a follow-up on a broke account worked; grids still would not
+            return
         if account.strikes:
             log.info("%s account %s healthy again", account.provider, account.key)
         account.strikes = account.busy_strikes = account.errors_5xx = 0

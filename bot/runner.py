@@ -20,6 +20,8 @@ from bot.provider.pool import ProviderPool
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# The demo draws in seconds and its fetches are local and free: poll it five times as often.
+DEMO_POLL_FACTOR = 0.2
 _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
 
 
@@ -38,11 +40,12 @@ async def _run_bot(
     settings: Settings, store: Store, session: aiohttp.ClientSession, provider: ProviderPool
 ) -> None:
     events = JobEvents()
+    demo_only = settings.providers == ("demo",)
     watcher = Watcher(
         store,
         provider,
         events,
-        scale=settings.poll_interval_scale,
+        scale=settings.poll_interval_scale * (DEMO_POLL_FACTOR if demo_only else 1.0),
         safety_net=settings.webhook_base_url is not None,
     )
     secret = None

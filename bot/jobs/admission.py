@@ -63,6 +63,8 @@ class Admission:
 
     def take(self) -> tuple[int, Account] | None:
         """The next queued job that an account can start now, with that account's slot."""
+        if not any(self.pool.usable(a, follow_up=True) for a in self.pool.accounts):
+            return None  # nothing can start: spare the walk through a long queue
         job_id = self._queue.pop_first(lambda job_id: self._choose(job_id) is not None)
         if job_id is None:
             return None

@@ -323,7 +323,14 @@ class JobService:
             job_id, account = taken
             task = asyncio.create_task(self._start(job_id, account, caller_waits=job_id == waiting))
             self._starting[job_id] = task
-            task.add_done_callback(lambda _, job_id=job_id: self._starting.pop(job_id, None))
+            task.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task[ProviderError | None]) -> None:
+        # A refused job may already be starting again on another account under the same
+        # id: forget only this attempt, so stop() still waits for the new one.
+        for job_id, running in list(self._starting.items()):
+            if running is task:
+                del self._starting[job_id]
 
     async def _start(
         self, job_id: int, account: Account, *, caller_waits: bool

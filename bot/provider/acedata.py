@@ -143,7 +143,6 @@ class AceDataClient:
         if not first.status.finished:
             task = asyncio.create_task(self._follow(first.job_id, response))
             self._streams[first.job_id] = task
-            task.add_done_callback(lambda _, key=first.job_id: self._streams.pop(key, None))
         else:
             response.release()
         return first.job_id
@@ -179,6 +178,7 @@ class AceDataClient:
             log.info("AceData stream of %s broke off (%s); retrieving instead", job_id, error)
         finally:
             response.release()
+            self._streams.pop(job_id, None)
             latest = self._latest.get(job_id)
             if latest is not None and not latest.status.finished:
                 self._latest.pop(job_id, None)

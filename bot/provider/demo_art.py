@@ -150,7 +150,7 @@ def _words(image: Image.Image, prompt: str, label: str) -> None:
     for line in lines:
         draw.text((size // 14 + 2, y + 2), line, font=font, fill=(0, 0, 0))
         draw.text((size // 14, y), line, font=font, fill=(255, 255, 255))
-        y += int(font.size * 1.3)
+        y += int(getattr(font, "size", 14) * 1.3)
     if label:
         draw.text((size - size // 8, size // 16), label, font=font, fill=(255, 255, 255))
     small = ImageFont.load_default(size=max(12, size // 22))

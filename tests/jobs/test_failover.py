@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.jobs.admission import AccountGone
 from bot.jobs.models import Requester
 from bot.jobs.states import JobStatus as S
 from bot.provider.mjproxy import MjProxyClient
@@ -188,3 +189,63 @@ async def test_two_keys_share_the_load_and_follow_ups_wait_for_their_own_account
     assert follow_up.status is S.QUEUED  # its account is full; the other one cannot help
     assert len(fakes[owner].calls_to("/action")) == 0
     assert all(job.status is not S.QUEUED for job in [await eng.store.get_job(j.id) for j in jobs])
+
+
+async def test_after_a_restart_jobs_are_fetched_from_and_followed_up_on_their_account(
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    tt_pair: tuple[FakeTTApi, FakeTTApi],
+    proxy: FakeMjProxy,
+    built: list[PoolEngine],
+) -> None:
+    fake_tt = tt_pair[0]
+
+    def accounts() -> list:  # type: ignore[type-arg]
+        return [
+            account("ttapi", TT_KEY, tt(http, fake_tt, TT_KEY)),
+            account("mjproxy", PROXY_SECRET, MjProxyClient(http, proxy.base_url, PROXY_SECRET)),
+        ]
+
+    db = tmp_path / "db.sqlite"
+    fake_tt.fail_next("/imagine", 402, {"status": "FAILED", "message": "no credits"})
+    proxy.run_seconds = 0.5
+    first = await pool_engine(db, accounts())
+    job = await first.service.submit(new_job("made by the proxy"))
+    assert (await first.store.get_job(job.id)).provider == "mjproxy"  # type: ignore[union-attr]
+    await first.stop()  # the job is still running at the proxy
+
+    second = await pool_engine(db, accounts())  # TT is healthy again in this process
+    built.append(second)
+    grid = await second.wait_for(job.id, S.SUCCEEDED)
+    assert grid.image_url
+    assert proxy.calls_to(f"/task/{grid.provider_job_id}/fetch")
+    assert fake_tt.calls_to("/fetch") == []  # never asked the wrong provider
+    upscale = await second.service.action(ALICE, grid, "upsample3")
+    await second.wait_for(upscale.id, S.SUCCEEDED)
+    assert len(proxy.calls_to("/submit/action")) == 1
+    assert fake_tt.calls_to("/action") == []
+
+
+async def test_buttons_of_an_account_no_longer_configured_are_refused_clearly(
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    tt_pair: tuple[FakeTTApi, FakeTTApi],
+    proxy: FakeMjProxy,
+    built: list[PoolEngine],
+) -> None:
+    db = tmp_path / "db.sqlite"
+    proxy_only = [
+        account("mjproxy", PROXY_SECRET, MjProxyClient(http, proxy.base_url, PROXY_SECRET))
+    ]
+    first = await pool_engine(db, proxy_only)
+    grid_job = await first.service.submit(new_job("on the proxy"))
+    grid = await first.wait_for(grid_job.id, S.SUCCEEDED)
+    await first.stop()
+
+    fake_tt = tt_pair[0]
+    second = await pool_engine(db, [account("ttapi", TT_KEY, tt(http, fake_tt, TT_KEY))])
+    built.append(second)
+    with pytest.raises(AccountGone, match="no longer configured"):
+        await second.service.action(ALICE, grid, "upsample1")
+    assert fake_tt.calls_to("/action") == []
+    assert len(await second.store.unfinished_jobs()) == 0  # nothing was written

@@ -75,7 +75,12 @@ class Admission:
 
     def adopt(self, job: Job) -> None:
         """A job already sent (found at start-up) holds a slot on its account again."""
-        account = self.pool.resolve(job.provider, job.account) or self.pool.accounts[0]
+        # A key removed since: its provider's first account is the best guess left.
+        account = (
+            self.pool.resolve(job.provider, job.account)
+            or self.pool.resolve(job.provider, None)
+            or self.pool.accounts[0]
+        )
         self.pool.reserve(job.id, account)
         if job.provider_job_id:
             self.pool.adopt(job.provider_job_id, account)

@@ -245,6 +245,8 @@ class JobService:
         watched, until the provider is done with it, so the cap still holds.
         """
         queued = self._queue.remove(job_id)
+        if queued:
+            self._admission.release(job_id)  # drops a follow-up's pin; it held no slot
         if not await self._store.transition(job_id, JobStatus.CANCELLED, error=reason):
             return False
         log.info("job %d cancelled%s", job_id, "" if queued else " (still held by the provider)")

@@ -84,6 +84,8 @@ class Member(commands.Cog):
             position = service.position(job.id)
             if position is not None:
                 state = f"queued, {position} ahead" if position else "queued, next up"
+                if waiting := service.waiting_reason():
+                    state = f"{state}, {waiting}"
             elif job.status is JobStatus.RUNNING:
                 state = f"running, {job.progress or 0}%"
             else:

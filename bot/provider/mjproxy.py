@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.provider.batch import Coalescer
 from bot.provider.errors import ErrorKind, ProviderError
 from bot.provider.http import Answer, HttpCaller, http_error
 from bot.provider.mjproxy_parse import (
@@ -63,6 +64,8 @@ class MjProxyClient:
         if secret:
             self._headers |= {"mj-api-secret": secret, "Authorization": f"Bearer {secret}"}
         self._http = HttpCaller(session, [secret or ""], label="midjourney-proxy", **retry)
+        # The watcher's parallel fetches become one list-by-condition call.
+        self.batch = Coalescer(self.fetch_many, self._fetch_one)
 
     async def submit(self, request: SubmitRequest) -> str:
         """Send a paid request; returns the proxy's task id."""
@@ -83,9 +86,12 @@ class MjProxyClient:
         return submitted.task_id
 
     async def fetch(self, job_id: str) -> JobSnapshot:
-        """Look at a task (free)."""
+        """Look at a task (free), batched with the other fetches of the moment."""
         if seed := _SEED_ID.match(job_id):
             return await self._seed(job_id, seed["parent"])
+        return await self.batch.fetch(job_id)
+
+    async def _fetch_one(self, job_id: str) -> JobSnapshot:
         url = f"{self._root}/task/{job_id}/fetch"
         payload = await self._http.call(
             "GET", url, _json_or_missing, paid=False, headers=self._headers

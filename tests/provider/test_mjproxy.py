@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 
@@ -280,3 +281,37 @@ async def test_an_unreachable_proxy_is_unavailable_before_sending() -> None:
             await client.submit(ImagineRequest("a cat"))
     assert caught.value.kind is ErrorKind.UNAVAILABLE
     assert caught.value.status is None
+
+
+async def test_parallel_fetches_become_one_batch_call(
+    world: tuple[FakeMjProxy, MjProxyClient, ManualClock],
+) -> None:
+    fake, client, clock = world
+    fake.core_size = fake.queue_size = 20
+    ids = [await client.submit(ImagineRequest(f"job {n}")) for n in range(6)]
+    clock.advance(10.0)
+    results = await asyncio.gather(
+        *(client.fetch(job_id) for job_id in [*ids, "1741531578030000"]), return_exceptions=True
+    )
+    assert [r.status for r in results[:6]] == [RemoteStatus.SUCCESS] * 6  # type: ignore[union-attr]
+    assert isinstance(results[6], ProviderError)
+    assert results[6].kind is ErrorKind.NOT_FOUND  # the unknown id, asked on its own
+    assert len(fake.calls_to("/task/list-by-condition")) == 1
+    assert [call.path for call in fake.calls if call.path.endswith("/fetch")] == [
+        "/fast/mj/task/1741531578030000/fetch"
+    ]
+
+
+async def test_a_proxy_without_the_batch_endpoint_is_asked_one_by_one(
+    world: tuple[FakeMjProxy, MjProxyClient, ManualClock],
+) -> None:
+    fake, client, clock = world
+    first = await client.submit(ImagineRequest("one"))
+    second = await client.submit(ImagineRequest("two"))
+    clock.advance(10.0)
+    fake.fail_next("/task/list-by-condition", 404, "")
+    done = await asyncio.gather(client.fetch(first), client.fetch(second))
+    assert {snapshot.status for snapshot in done} == {RemoteStatus.SUCCESS}
+    await asyncio.gather(client.fetch(first), client.fetch(second))
+    assert len(fake.calls_to("/task/list-by-condition")) == 1  # not asked again
+    assert len(fake.calls_to("/fetch")) == 4

@@ -30,6 +30,7 @@ from bot.provider.acedata_parse import (
     parse_records,
     trace_id,
 )
+from bot.provider.batch import Coalescer
 from bot.provider.errors import ErrorKind, ProviderError
 from bot.provider.http import Answer, HttpCaller, parse_json
 from bot.provider.models import (
@@ -68,6 +69,7 @@ class AceDataClient:
         self._http = HttpCaller(session, [token], label="AceData", **retry)
         self._latest: dict[str, JobSnapshot] = {}  # what streams and instant answers said
         self._streams: dict[str, asyncio.Task[None]] = {}
+        self.batch = Coalescer(self.fetch_many, self._retrieve)
 
     async def close(self) -> None:
         """Stop reading the streams still open (their tasks can still be retrieved)."""
@@ -98,6 +100,11 @@ class AceDataClient:
         if job_id.startswith(DESCRIBE):
             message = "The describe result was lost when the bot restarted. Please run it again."
             return JobSnapshot(job_id, RemoteStatus.FAILED, message=message)
+        if not job_id.startswith(TRACE):
+            return await self.batch.fetch(job_id)  # with the other retrieves of the moment
+        return await self._retrieve(job_id)
+
+    async def _retrieve(self, job_id: str) -> JobSnapshot:
         key = {"trace_id": job_id.removeprefix(TRACE)} if job_id.startswith(TRACE) else {}
         body = {"action": "retrieve", **(key or {"id": job_id})}
         payload = await self._tasks(body)

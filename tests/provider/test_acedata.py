@@ -215,15 +215,16 @@ async def test_retrieves_of_the_moment_go_out_as_one_batch(
     world: tuple[FakeAceData, AceDataClient],
 ) -> None:
     fake, client = world
-    fake.drop_after_first_line = True  # every stream breaks: the tasks must be retrieved
     ids = [await client.submit(ImagineRequest(f"job {n}")) for n in range(4)]
-    for _ in range(300):
-        done = await asyncio.gather(*(client.fetch(job_id) for job_id in ids))
-        if all(snapshot.status is RemoteStatus.SUCCESS for snapshot in done):
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("the tasks never finished")
+    async with aiohttp.ClientSession() as session:  # a restarted bot: no stream is open
+        restarted = AceDataClient(session, TOKEN, fake.base_url, attempts=1, sleep=no_sleep)
+        for _ in range(300):
+            done = await asyncio.gather(*(restarted.fetch(job_id) for job_id in ids))
+            if all(snapshot.status is RemoteStatus.SUCCESS for snapshot in done):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the tasks never finished")
     calls = fake.calls_to("/midjourney/tasks")
     assert calls
     assert all(call.json == {"action": "retrieve_batch", "ids": ids} for call in calls)

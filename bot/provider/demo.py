@@ -62,6 +62,7 @@ UPSCALED_COMPONENTS: Final = (
     "pan_down",
 )
 MAX_IMAGES: Final = 128  # PNGs kept for download and follow-ups (a few hundred KB each)
+MAX_JOBS: Final = 2000  # job records kept (small), oldest forgotten first
 _UPSAMPLE: Final = re.compile(r"upsample([1-4])")
 _VARIATION: Final = re.compile(r"variation([1-4])")
 
@@ -132,6 +133,8 @@ class DemoProvider:
         job = self._new_job(request)
         job.task = asyncio.create_task(self._draw(job, request), name=f"demo-{job.job_id}")
         self._jobs[job.job_id] = job
+        while len(self._jobs) > MAX_JOBS:  # dicts keep insertion order: the oldest goes
+            del self._jobs[next(iter(self._jobs))]
         log.debug("demo job %s: %s", job.job_id, job.action)
         return job.job_id
 

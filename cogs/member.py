@@ -13,6 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.budget import info_lines
 from bot.ui.context import Services, is_moderator
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -46,6 +47,9 @@ class Member(commands.Cog):
         """Ephemeral overview of the member's use."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         lines = await self._usage_lines(interaction)
+        if interaction.guild_id is not None:
+            budgets = self.services.service.budgets
+            lines += info_lines(await budgets.status(interaction.guild_id, interaction.user.id))
         lines += await self._queue_lines(interaction.user.id)
         user = await self.services.store.user_settings(interaction.user.id)
         lines.append(

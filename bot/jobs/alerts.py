@@ -165,15 +165,13 @@ class Alerts:
         elif record.payment_at is not None and before is not None and balance > before:
             record = replace(record, payment_at=None)  # topped up: a new 402 is news again
         last = record.low_balance_at
-        if 0 < self.threshold and balance < self.threshold:
-            if last is None or now - last >= self._repeat_after:
-                record = replace(record, low_balance_at=now)
-                notices.append(self._notice(AlertKind.LOW_BALANCE, record, balance, now))
+        due = last is None or now - last >= self._repeat_after
+        if self.threshold > 0 and balance < self.threshold and due:
+            record = replace(record, low_balance_at=now)
+            notices.append(self._notice(AlertKind.LOW_BALANCE, record, balance, now))
         return record, notices
 
-    def _notice(
-        self, kind: AlertKind, record: AlertRecord, balance: float, now: float
-    ) -> Notice:
+    def _notice(self, kind: AlertKind, record: AlertRecord, balance: float, now: float) -> Notice:
         return Notice(kind, record.account, balance, self.threshold, now)
 
     async def _save(self, record: AlertRecord) -> None:

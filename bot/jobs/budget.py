@@ -164,9 +164,7 @@ class Budgets:
         groups = await self._store.spend_by_guild(month_start(self._clock()))
         return self._per_who(groups)
 
-    async def _spent(
-        self, *, since: float, guild_id: int, user_id: int | None = None
-    ) -> float:
+    async def _spent(self, *, since: float, guild_id: int, user_id: int | None = None) -> float:
         groups = await self._store.spend(since=since, guild_id=guild_id, user_id=user_id)
         return self.total(groups)
 

@@ -141,9 +141,7 @@ class PriceBook:
         async with self._lock:
             self._tables[provider] = table
             if self._path is not None:
-                text = json.dumps(
-                    {name: t.to_json() for name, t in self._tables.items()}, indent=2
-                )
+                text = json.dumps({name: t.to_json() for name, t in self._tables.items()}, indent=2)
                 await asyncio.to_thread(_write_atomically, self._path, text)
                 log.info("prices of %s saved to %s", provider, self._path)
         return table
@@ -154,9 +152,9 @@ def parse_prices(text: str) -> dict[str, PriceTable]:
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PricesError(f"is not valid JSON (line {error.lineno}: {error.msg}).") from None
+        raise PricesError(f"not valid JSON (line {error.lineno}: {error.msg}).") from None
     if not isinstance(data, dict):
-        raise PricesError('must be a JSON object such as {"ttapi": {"prices": {"imagine": 3}}}.')
+        raise PricesError('expected a JSON object such as {"ttapi": {"prices": {"imagine": 3}}}.')
     return {str(provider): _table(str(provider), body) for provider, body in data.items()}
 
 

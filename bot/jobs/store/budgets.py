@@ -24,8 +24,7 @@ class BudgetRows(StoreBase):
     async def budget(self, guild_id: int) -> Budget:
         """A server's budgets (none set: all 0)."""
         async with self._db.execute(
-            "SELECT member_daily, guild_daily, guild_monthly FROM guild_budgets "
-            "WHERE guild_id = ?",
+            "SELECT member_daily, guild_daily, guild_monthly FROM guild_budgets WHERE guild_id = ?",
             (guild_id,),
         ) as cursor:
             row = await cursor.fetchone()
@@ -67,9 +66,7 @@ class BudgetRows(StoreBase):
     async def spend_by_member(self, guild_id: int, since: float) -> list[SpendGroup]:
         """Credits spent in a server since a time, per member, kind, action and mode."""
         sql = _SPEND.format(who="user_id") + " AND guild_id = ?"
-        return await self._groups(
-            sql + " GROUP BY user_id, kind, action, mode", [since, guild_id]
-        )
+        return await self._groups(sql + " GROUP BY user_id, kind, action, mode", [since, guild_id])
 
     async def spend_by_guild(self, since: float) -> list[SpendGroup]:
         """Credits spent since a time per server (the server id in `user_id`'s place)."""
@@ -114,7 +111,6 @@ class BudgetRows(StoreBase):
     async def audit_channels(self) -> list[int]:
         """Servers with an audit channel (owner alerts add a line to each)."""
         async with self._db.execute(
-            "SELECT guild_id FROM guild_settings WHERE log_channel_id IS NOT NULL "
-            "ORDER BY guild_id"
+            "SELECT guild_id FROM guild_settings WHERE log_channel_id IS NOT NULL ORDER BY guild_id"
         ) as cursor:
             return [int(row[0]) for row in await cursor.fetchall()]

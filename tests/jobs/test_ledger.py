@@ -134,8 +134,7 @@ def test_usage_sums_jobs_refunds_and_credits_per_day_and_member() -> None:
 def test_usage_of_nothing_is_empty() -> None:
     assert usage([]) == []
     assert usage_csv([]).splitlines() == [
-        "job,created_utc,user_id,kind,action,mode,status,credits,estimated,estimate,"
-        "reported_quota"
+        "job,created_utc,user_id,kind,action,mode,status,credits,estimated,estimate,reported_quota"
     ]
 
 

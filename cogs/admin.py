@@ -328,7 +328,7 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         lines = [f"{'day':<10} {'user':<20} {'jobs':>5} {'refund':>6} {'credits':>8}"]
         lines += [
             f"{r.day:<10} {r.user_id:<20} {r.jobs:>5} {r.refunded:>6} {_credits(r):>8}"
-            + (f" (est. {r.estimate:g})" if r.differs else "")
+            + (f" (est. {r.estimate:g}, reported {r.reported:g})" if r.differs else "")
             for r in rows[:25]
         ]
         total = sum(r.credits for r in rows)

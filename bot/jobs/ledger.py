@@ -51,13 +51,14 @@ class UsageRow:
     refunded: int
     credits: float
     estimated: bool
-    estimate: float = 0.0  # what the counted jobs were estimated at when admitted
-    reported: float = 0.0  # what the provider reported for those that ended
+    # Over the jobs with both: the estimate stored at submit, and the quota reported at the end.
+    estimate: float = 0.0
+    reported: float = 0.0
 
     @property
     def differs(self) -> bool:
         """True when the provider charged other than estimated (reports show both)."""
-        return abs(self.estimate - self.credits) > 0.005
+        return abs(self.estimate - self.reported) > 0.005
 
 
 def usage(jobs: Iterable[Job]) -> list[UsageRow]:
@@ -71,9 +72,9 @@ def usage(jobs: Iterable[Job]) -> list[UsageRow]:
         row[1] += job.status in REFUNDED
         row[2] += cost
         row[3] = max(row[3], estimated)
-        if job.status not in REFUNDED:
-            row[4] += estimate_of(job)
-            row[5] += job.quota or 0.0
+        if job.status not in REFUNDED and job.estimate is not None and job.quota is not None:
+            row[4] += job.estimate
+            row[5] += job.quota
     rows = [
         UsageRow(day, user, int(v[0]), int(v[1]), round(v[2], 2), bool(v[3]),
                  round(v[4], 2), round(v[5], 2))
@@ -106,6 +107,10 @@ def usage_csv(jobs: Iterable[Job]) -> str:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created_at))
         writer.writerow(
             [job.id, created, job.user_id, job.kind, job.action or "", job.mode, job.status,
-             cost, estimated, estimate_of(job), "" if job.quota is None else job.quota]
+             cost, estimated, _blank(job.estimate), _blank(job.quota)]
         )  # fmt: skip
     return out.getvalue()
+
+
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value

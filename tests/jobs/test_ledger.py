@@ -152,7 +152,7 @@ def test_usage_csv_has_one_row_per_job() -> None:
         "status": "succeeded",
         "credits": "2.0",
         "estimated": "False",
-        "estimate": "3.0",
+        "estimate": "",
         "reported_quota": "2.0",
     }
     assert (rows[1]["status"], rows[1]["credits"]) == ("failed", "0.0")

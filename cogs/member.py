@@ -13,7 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
-from bot.ui.budget import info_lines
+from bot.ui.budget import budget_text, info_lines
 from bot.ui.context import Services, is_moderator
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -138,7 +138,9 @@ class Member(commands.Cog):
             value=f"{', '.join(guild.allowed_modes)} (default {default})",
             inline=False,
         )
-        embed.add_field(name="Limits here", value=_limits(guild), inline=False)
+        budget = await self.services.service.budgets.get(guild.guild_id)
+        limits = _limits(guild) + (f"\nCredits: {budget_text(budget)}" if budget.any else "")
+        embed.add_field(name="Limits here", value=limits, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -104,7 +104,7 @@ class Budgets:
         for name, value in changes.items():
             if not 0 <= value <= 1e9:
                 raise ValueError(f"{name} must be from 0 to 1e9, got {value}")
-        budget = replace(await self._store.budget(guild_id), **changes)
+        budget = replace(await self._store.budget(guild_id), **changes)  # type: ignore[arg-type]
         await self._store.save_budget(budget)
         return budget
 

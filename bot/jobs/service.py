@@ -378,7 +378,8 @@ class JobService:
     ) -> ProviderError | None:
         self._in_flight.discard(job.id)
         if error.kind is ErrorKind.BALANCE:
-            return await self._payment_required(job, error)
+            await self._payment_required(job, error)
+            return None
         if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
             # Refused without being accepted: back in line, and admission pauses a while.
             if await self._store.transition(job.id, JobStatus.QUEUED):

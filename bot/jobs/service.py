@@ -403,11 +403,13 @@ class JobService:
         # A 402 charges nothing: the job waits in line for a top-up instead of failing, and
         # admission stops so no other job hits the same wall; the owners hear of it once.
         self.last_error = (self._clock(), str(error))
-        if await self._store.transition(job.id, JobStatus.QUEUED):
+        requeued = await self._store.transition(job.id, JobStatus.QUEUED)
+        if requeued:
             self._queue.put_back(job.id, job.user_id)
         await self.alerts.payment_required(self._account)
         self._balance.poke()  # learn the balance the pause started at
-        await self._report(job.id)
+        if requeued:  # else it was cancelled while being sent, and reported as such
+            await self._report(job.id)
 
     def _hold(self, error: ProviderError) -> None:
         self._refusals += 1

@@ -150,7 +150,7 @@ class Budgets:
             _refuse_if_over(
                 budget.member_daily, spent, estimate, midnight + DAY,
                 f"{what}, but you have {{left}} of your {budget.member_daily:g}-credit daily "
-                "budget left. A relax job or a cheaper action may still fit.",
+                "budget left.",
             )  # fmt: skip
         return estimate
 
@@ -200,4 +200,5 @@ def _refuse_if_over(
 ) -> None:
     left = max(0.0, round(budget - spent, 4))
     if estimate > left + 1e-9:
-        raise LimitReached(text.format(left=f"{left:g}"), retry_at=resets_at)
+        hint = " A cheaper job (relax mode, an upscale) may still fit." if left > 0 else ""
+        raise LimitReached(text.format(left=f"{left:g}") + hint, retry_at=resets_at)

@@ -72,7 +72,7 @@ async def test_a_member_over_budget_is_told_what_is_left_and_when_it_resets(
     reset = int(day_start(time.time()) + DAY)
     assert text == (
         "This fast imagine is estimated at 3 credits, but you have 2 of your 2-credit daily "
-        "budget left. A relax job or a cheaper action may still fit. "
+        "budget left. A cheaper job (relax mode, an upscale) may still fit. "
         f"You can try again <t:{reset}:R>."
     )
     assert harness.tt_bodies("imagine") == []  # nothing spent, nothing shown in the channel

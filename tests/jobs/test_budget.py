@@ -75,6 +75,7 @@ async def test_ten_credits_left_refuse_a_turbo_job_estimated_at_twelve(
 
     assert "estimated at 12 credits" in error.text
     assert "10 of your 12-credit daily budget left" in error.text
+    assert "A cheaper job (relax mode, an upscale) may still fit." in error.text
     assert error.retry_at == day_start(built.store._clock()) + DAY
     assert len(built.provider.submitted) == 1  # nothing was sent or written for it
     assert await built.store.count_jobs(since=0) == 1
@@ -145,6 +146,7 @@ async def test_the_monthly_budget_stops_new_jobs_at_the_cap(engine: EngineFactor
     error = await refusal(built.service.submit(new_job("cat 4", user=4)))
 
     assert "0 of its 9-credit budget left this month" in error.text
+    assert "cheaper" not in error.text  # nothing at all fits
     assert error.retry_at == calendar.timegm((2026, 4, 1, 0, 0, 0))
     assert len(built.provider.submitted) == 3
     clock.now = calendar.timegm((2026, 4, 1, 0, 0, 1))  # a new month

@@ -13,7 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
-from bot.ui.budget import budget_text, info_lines
+from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -51,6 +51,8 @@ class Member(commands.Cog):
             budgets = self.services.service.budgets
             lines += info_lines(await budgets.status(interaction.guild_id, interaction.user.id))
         lines += await self._queue_lines(interaction.user.id)
+        if self.services.service.payment_hold:
+            lines.append(PAYMENT_HOLD)
         user = await self.services.store.user_settings(interaction.user.id)
         lines.append(
             f"Default mode: {user.default_mode or 'server default'} · "

@@ -103,6 +103,8 @@ class JobService:
         self._balance.start()
         if self.alerts.threshold > 0 or self.payment_hold:
             self._balance.poke()
+        if self.payment_hold:
+            await self._announce_hold()
         self._watcher.start()
         self._admit()
 
@@ -406,10 +408,19 @@ class JobService:
         requeued = await self._store.transition(job.id, JobStatus.QUEUED)
         if requeued:
             self._queue.put_back(job.id, job.user_id)
+        newly = not self.payment_hold
         await self.alerts.payment_required(self._account)
         self._balance.poke()  # learn the balance the pause started at
-        if requeued:  # else it was cancelled while being sent, and reported as such
+        if newly:
+            await self._announce_hold()  # every waiting member sees why
+        elif requeued:  # else it was cancelled while being sent, and reported as such
             await self._report(job.id)
+
+    async def _announce_hold(self) -> None:
+        """Report every queued job again, so their progress messages say why they wait."""
+        for job in await self._store.unfinished_jobs():
+            if job.status is JobStatus.QUEUED:
+                await self._events.emit(job)
 
     def _hold(self, error: ProviderError) -> None:
         self._refusals += 1

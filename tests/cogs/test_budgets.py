@@ -164,3 +164,23 @@ async def test_a_402_holds_jobs_tells_members_and_dms_the_owner_once(harness: Ha
     await harness.until(lambda: len(dms(harness)) == 2)
     assert dms(harness)[1].startswith("✅ The TT API balance is back (100 credits")
     assert len(harness.tt_bodies("imagine")) == 3  # one 402, then each job once
+
+
+async def test_the_hold_survives_a_restart_without_a_second_dm(harness: Harness) -> None:
+    await harness.restart(OWNER_IDS=str(OWNER))
+    harness.tt.balance = 0.0
+    await harness.imagine("a paper boat")
+    await harness.until(lambda: dms(harness))
+
+    await harness.restart(OWNER_IDS=str(OWNER))
+    second = await harness.imagine("after the restart", user_id=OWNER)
+
+    assert harness.service.payment_hold
+    original = harness.discord.original(second["id"])
+    assert original is not None
+    await harness.until(lambda: "balance is used up" in original.content)
+    info = answer(harness, await as_member(harness, "info"))
+    assert "Waiting: the bot's TT API balance is used up" in info
+    await harness.until(lambda: len(harness.tt.calls_to("/info")) >= 2)  # looked again
+    assert len(dms(harness)) == 1
+    assert len(harness.tt_bodies("imagine")) == 1  # nothing more was sent while held

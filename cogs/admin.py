@@ -329,22 +329,24 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         lines += [
             f"{r.day:<10} {r.user_id:<20} {r.jobs:>5} {r.refunded:>6} {_credits(r):>8}"
             + (f" (est. {r.estimate:g}, reported {r.reported:g})" if r.differs else "")
-            for r in rows[:25]
+            for r in rows[:40]
         ]
+        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > 1850:
+            lines.pop()  # whole rows only, so the code block always closes
         total = sum(r.credits for r in rows)
         budgets = self.services.service.budgets
         today = await budgets.members_today(_guild(interaction))
-        members = budget_ui.members_table(today, await budgets.get(_guild(interaction)), 15)
+        members = budget_ui.members_table(today, await budgets.get(_guild(interaction)))
         text = (
             f"Last {days} days: {len(jobs)} jobs, about {total:g} credits.\n```\n"
             + "\n".join(lines)
-            + "\n```\n"
-            + members
+            + "\n```"
         )
         csv_file = discord.File(
             io.BytesIO(usage_csv(jobs).encode()), filename=f"mjbot-usage-{days}d.csv"
         )
         await interaction.response.send_message(text[:2000], file=csv_file, ephemeral=True)
+        await _reply(interaction, members)  # its own message: the table above may fill one
 
     @app_commands.command(name="jobs", description="Jobs running and queued on this server")
     async def jobs(self, interaction: discord.Interaction) -> None:

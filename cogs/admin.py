@@ -16,27 +16,25 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.errors import NotAllowed, UserFacingError
+from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
-from bot.jobs.prices import MODE_FACTORS, TTAPI_PRICES, PricesError
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
 from bot.ui import budget as budget_ui
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
+from cogs.admin_credits import CreditCommands
 
 MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
-PRICE_ITEMS = [app_commands.Choice(name=key, value=key) for key in TTAPI_PRICES] + [
-    app_commands.Choice(name=f"{mode} mode factor", value=mode) for mode in MODE_FACTORS
-]
-Credits = app_commands.Range[float, 0, 1_000_000]
 
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"):
+class Admin(
+    CreditCommands, commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"
+):
     """Bans, banned words, channels, role, limits, modes, audit log, usage, jobs, pause."""
 
     words = app_commands.Group(name="words", description="Banned words")
@@ -220,57 +218,6 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         )
         await self._done(interaction, ("Limits updated. " if changes else "") + text, bool(changes))
 
-    @app_commands.command(name="budget", description="Set or show credit budgets (0 = none)")
-    @app_commands.describe(
-        member_daily="Credits per member per day",
-        server_daily="Credits per day for the whole server",
-        server_monthly="Credits per calendar month (UTC) for the whole server",
-    )
-    async def budget(
-        self,
-        interaction: discord.Interaction,
-        member_daily: Credits | None = None,
-        server_daily: Credits | None = None,
-        server_monthly: Credits | None = None,
-    ) -> None:
-        """Change the credit budgets, or show them with no options."""
-        changes = {"member_daily": member_daily, "guild_daily": server_daily}
-        changes |= {"guild_monthly": server_monthly}
-        changes = {key: value for key, value in changes.items() if value is not None}
-        budgets = self.services.service.budgets
-        guild = _guild(interaction)
-        current = await budgets.set(guild, **changes) if changes else await budgets.get(guild)
-        text = ("Budgets updated. " if changes else "") + budget_ui.budget_text(current)
-        await self._done(interaction, text, bool(changes))
-
-    @app_commands.command(name="prices", description="Show or set the credit price table")
-    @app_commands.describe(item="What to price", credits="Credits at fast speed, or the factor")
-    @app_commands.choices(item=PRICE_ITEMS)
-    async def prices(
-        self,
-        interaction: discord.Interaction,
-        item: Choice | None = None,
-        credits: Credits | None = None,
-    ) -> None:
-        """Show the prices; owners may change one (they apply to every server)."""
-        book = self.services.service.prices
-        if item is None or credits is None:
-            await _reply(interaction, budget_ui.prices_text(book.table()))
-            return
-        if interaction.user.id not in self.services.settings.owner_ids:
-            raise NotAllowed(
-                "Only the bot's owners (OWNER_IDS) can change prices: they apply everywhere."
-            )
-        try:
-            if item.value in MODE_FACTORS:
-                table = await book.set_mode_factor("ttapi", item.value, credits)
-            else:
-                table = await book.set_price("ttapi", item.value, credits)
-        except PricesError as error:
-            raise UserFacingError(str(error)) from None
-        text = f"{item.name} is now {credits:g}.\n" + budget_ui.prices_text(table)
-        await self._done(interaction, text, True)
-
     @app_commands.command(name="modes", description="Choose the modes members may use")
     @app_commands.describe(allowed='Comma-separated, e.g. "fast,relax"', default="The default mode")
     @app_commands.choices(default=[app_commands.Choice(name=m, value=m) for m in MODES])
@@ -430,14 +377,6 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
     # -- helpers ----------------------------------------------------------------------------
-
-    async def _spend_lines(self, interaction: discord.Interaction) -> list[str]:
-        budgets = self.services.service.budgets
-        guild = _guild(interaction)
-        status = await budgets.status(guild, interaction.user.id)
-        owner = interaction.user.id in self.services.settings.owner_ids
-        others = await budgets.guilds_this_month() if owner else []
-        return budget_ui.month_lines(guild, status, others)
 
     async def _settings(self, interaction: discord.Interaction) -> GuildSettings:
         return await self.services.store.guild_settings(_guild(interaction))

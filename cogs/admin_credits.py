@@ -43,9 +43,9 @@ class CreditCommands:
         server_monthly: Credits | None = None,
     ) -> None:
         """Change the credit budgets, or show them with no options."""
-        changes = {"member_daily": member_daily, "guild_daily": server_daily}
-        changes |= {"guild_monthly": server_monthly}
-        changes = {key: value for key, value in changes.items() if value is not None}
+        given = {"member_daily": member_daily, "guild_daily": server_daily}
+        given |= {"guild_monthly": server_monthly}
+        changes = {key: value for key, value in given.items() if value is not None}
         budgets = self.services.service.budgets
         guild = _guild(interaction)
         current = await budgets.set(guild, **changes) if changes else await budgets.get(guild)

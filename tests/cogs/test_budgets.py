@@ -184,3 +184,24 @@ async def test_the_hold_survives_a_restart_without_a_second_dm(harness: Harness)
     await harness.until(lambda: len(harness.tt.calls_to("/info")) >= 2)  # looked again
     assert len(dms(harness)) == 1
     assert len(harness.tt_bodies("imagine")) == 1  # nothing more was sent while held
+
+
+async def test_resume_lifts_the_hold_and_an_empty_balance_holds_again_silently(
+    harness: Harness,
+) -> None:
+    await harness.restart(OWNER_IDS=str(OWNER))
+    harness.tt.balance = 0.0
+    waiting = await harness.imagine("a paper boat")
+    await harness.until(lambda: dms(harness))
+
+    text = answer(harness, await harness.admin("resume"))
+
+    assert "The hold after the TT API's 402 (balance used up) is lifted too." in text
+    await harness.until(lambda: len(harness.tt_bodies("imagine")) == 2)  # tried again: 402
+    await harness.until(lambda: harness.service.payment_hold)
+    assert len(dms(harness)) == 1  # the same episode: no second alert
+    jobs = await harness.store.unfinished_jobs()
+    assert [job.status for job in jobs] == [JobStatus.QUEUED]
+    harness.tt.balance = 50.0
+    await harness.admin("status")
+    await harness.result_of(waiting)

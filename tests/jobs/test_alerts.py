@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.jobs.alerts import AlertKind, Alerts, Notice
+from bot.jobs.alerts import AlertKind, Alerts, BalanceMonitor, Notice
 from bot.jobs.ledger import DAY
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
+from bot.provider import ErrorKind, ProviderError
 from tests.jobs.conftest import EngineFactory, new_job, until
 
 ACCOUNT = "ttapi"
@@ -184,3 +186,44 @@ async def test_a_balance_look_below_the_threshold_alerts_once(engine: EngineFact
 
     assert kinds(heard) == [AlertKind.LOW_BALANCE]
     assert heard[0].balance == 9.0
+
+
+# -- the balance monitor ----------------------------------------------------------------------
+
+
+async def test_the_monitor_looks_regularly_only_while_it_matters(alert_store: Store) -> None:
+    alerts, _ = await alerts_on(alert_store, Clock(), threshold=0.0)
+    looks: list[float] = []
+
+    async def look() -> None:
+        looks.append(len(looks))
+
+    monitor = BalanceMonitor(look, alerts, ACCOUNT, sleep_interval=0.01, paused_interval=0.01)
+    monitor.start()
+    try:
+        await asyncio.sleep(0.05)
+        assert looks == []  # no threshold, no pause: nothing to watch
+        monitor.poke()
+        await until(lambda: len(looks) == 1)
+        await alerts.payment_required(ACCOUNT)
+        monitor.poke()
+        await until(lambda: len(looks) >= 4)  # paused: it keeps looking for a top-up
+    finally:
+        await monitor.stop()
+
+
+async def test_a_failed_look_does_not_stop_the_monitor(alert_store: Store) -> None:
+    alerts, _ = await alerts_on(alert_store, Clock(), threshold=5.0)
+    looks: list[int] = []
+
+    async def look() -> None:
+        looks.append(1)
+        if len(looks) < 3:
+            raise ProviderError(ErrorKind.UNAVAILABLE, "down")
+
+    monitor = BalanceMonitor(look, alerts, ACCOUNT, sleep_interval=0.01)
+    monitor.start()
+    try:
+        await until(lambda: len(looks) >= 4)
+    finally:
+        await monitor.stop()

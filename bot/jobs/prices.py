@@ -139,11 +139,17 @@ class PriceBook:
 
     async def _save(self, provider: str, table: PriceTable) -> PriceTable:
         async with self._lock:
-            self._tables[provider] = table
+            tables = {**self._tables, provider: table}
             if self._path is not None:
-                text = json.dumps({name: t.to_json() for name, t in self._tables.items()}, indent=2)
-                await asyncio.to_thread(_write_atomically, self._path, text)
+                text = json.dumps({name: t.to_json() for name, t in tables.items()}, indent=2)
+                try:
+                    await asyncio.to_thread(_write_atomically, self._path, text)
+                except OSError as error:  # the file first: a change that is not saved is not made
+                    raise PricesError(
+                        f"could not save {self._path} ({error.strerror}); nothing changed."
+                    ) from None
                 log.info("prices of %s saved to %s", provider, self._path)
+            self._tables = tables
         return table
 
 

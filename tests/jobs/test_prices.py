@@ -106,3 +106,15 @@ async def test_a_wrong_change_changes_nothing(
     assert complaint in str(caught.value)
     assert not path.exists()
     assert book.table().prices["imagine"] == 3.0
+
+
+async def test_a_change_that_cannot_be_saved_is_not_made(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the prices folder should be")
+    book = PriceBook.load(blocker / "prices.json")
+
+    with pytest.raises(PricesError) as caught:
+        await book.set_price("ttapi", "imagine", 9.0)
+
+    assert "could not save" in str(caught.value)
+    assert book.table().prices["imagine"] == 3.0

@@ -128,7 +128,7 @@ class Budgets:
         if not budget.any:
             return estimate
         now = self._clock()
-        kind = price_key(new.kind, new.action)
+        kind = price_key(new.kind, new.action, new.prompt).replace("_v6", " (v6.0)")
         what = f"This {new.mode} {kind} is estimated at {estimate:g} credits"
         if budget.guild_monthly:
             spent = await self._spent(since=month_start(now), guild_id=who.guild_id)

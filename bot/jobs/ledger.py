@@ -38,7 +38,7 @@ def estimate_of(job: Job) -> float:
     """The credits a job was admitted with (the default table's price for older jobs)."""
     if job.estimate is not None:
         return job.estimate
-    return _DEFAULT_PRICES.estimate(job.kind, job.action, job.mode)
+    return _DEFAULT_PRICES.estimate(job.kind, job.action, job.mode, job.prompt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 TTAPI_PRICES: Final = MappingProxyType(
     {
         "imagine": 3.0,
+        "imagine_v6": 4.5,  # "Imagine with Midjourney 6.0 costs 1.5 times" [S000]
         "reroll": 3.0,
         "variation": 3.0,  # V1-V4
         "vary": 3.0,  # Vary (Subtle/Strong)
@@ -53,8 +54,10 @@ class PricesError(ValueError):
     """A price file or a price change that makes no sense; the text says why."""
 
 
-def price_key(kind: JobKind, action: str | None) -> str:
+def price_key(kind: JobKind, action: str | None, prompt: str = "") -> str:
     """The price table row for a request: imagine, upsample, variation, zoom, ..."""
+    if kind is JobKind.IMAGINE and _V6_0.search(prompt):
+        return "imagine_v6"
     if kind is not JobKind.ACTION:
         return kind.value
     name = action or ""
@@ -64,6 +67,8 @@ def price_key(kind: JobKind, action: str | None) -> str:
     return "action"
 
 
+# --v 6 / --v 6.0 / --version 6.0, not 6.1 or later (the docs name 6.0 only).
+_V6_0: Final = re.compile(r"--(?:v|version)\s+6(?:\.0)?(?![.\d])", re.IGNORECASE)
 _ACTION_KEYS: Final = (
     (r"upsample\d", "upsample"),
     (r"upscale.*", "upscale"),
@@ -82,9 +87,9 @@ class PriceTable:
     prices: Mapping[str, float] = field(default_factory=lambda: dict(TTAPI_PRICES))
     modes: Mapping[str, float] = field(default_factory=lambda: dict(MODE_FACTORS))
 
-    def estimate(self, kind: JobKind, action: str | None, mode: str) -> float:
+    def estimate(self, kind: JobKind, action: str | None, mode: str, prompt: str = "") -> float:
         """Expected credits for one request."""
-        base = self.prices.get(price_key(kind, action), self.prices.get("action", 3.0))
+        base = self.prices.get(price_key(kind, action, prompt), self.prices.get("action", 3.0))
         return round(base * self.modes.get(mode, 1.0), 4)
 
     def to_json(self) -> dict[str, dict[str, float]]:
@@ -119,7 +124,7 @@ class PriceBook:
 
     def estimate(self, job: NewJob | Job) -> float:
         """Expected credits for a job, by its provider's table."""
-        return self.table(job.provider).estimate(job.kind, job.action, job.mode)
+        return self.table(job.provider).estimate(job.kind, job.action, job.mode, job.prompt)
 
     async def set_price(self, provider: str, key: str, credits: float) -> PriceTable:
         """Change one base price (a key of TTAPI_PRICES) and save the file."""

@@ -98,7 +98,7 @@ async def test_info_usage_and_status_show_spend_against_the_budgets(harness: Har
 
 async def test_moderators_see_prices_and_only_owners_change_them(harness: Harness) -> None:
     shown = answer(harness, await harness.admin("prices"))
-    assert "imagine 3 · reroll 3" in shown
+    assert "imagine 3 · imagine_v6 4.5 · reroll 3" in shown
     assert "turbo ×2" in shown
 
     refused = await harness.admin("prices", item="imagine", credits=6.0)

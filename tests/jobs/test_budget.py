@@ -217,3 +217,17 @@ async def test_a_burst_from_one_member_cannot_overspend_their_budget(
 
     assert sum(not isinstance(r, BaseException) for r in results) == 2
     assert len(built.provider.submitted) == 2
+
+
+async def test_an_imagine_with_midjourney_6_0_is_estimated_half_as_much_again(
+    engine: EngineFactory,
+) -> None:
+    built = await engine()
+    built.fake.scenario = ENDLESS
+    await built.service.budgets.set(GUILD, member_daily=4.0)
+
+    error = await refusal(built.service.submit(new_job("a cat --v 6.0")))
+
+    assert error.text.startswith("This fast imagine (v6.0) is estimated at 4.5 credits")
+    job = await built.service.submit(new_job("a cat --v 6.1"))
+    assert job.estimate == 3.0

@@ -44,6 +44,24 @@ def test_turbo_costs_double_and_relax_half(mode: str, imagine: float, upsample: 
     assert table.estimate(JobKind.ACTION, "upsample1", mode) == upsample
 
 
+@pytest.mark.parametrize(
+    ("prompt", "key"),
+    [
+        ("a cat --v 6", "imagine_v6"),
+        ("a cat --v 6.0 --ar 3:2", "imagine_v6"),
+        ("a cat --version 6.0", "imagine_v6"),
+        ("a cat --v 6.1", "imagine"),
+        ("a cat --v 7", "imagine"),
+        ("a cat --v 60", "imagine"),
+        ("a cat", "imagine"),
+    ],
+)
+def test_an_imagine_with_midjourney_6_0_costs_half_as_much_again(prompt: str, key: str) -> None:
+    assert price_key(JobKind.IMAGINE, None, prompt) == key
+    expected = {"imagine_v6": 4.5, "imagine": 3.0}[key]
+    assert PriceTable().estimate(JobKind.IMAGINE, None, "fast", prompt) == expected
+
+
 def test_a_missing_file_means_the_built_in_prices(tmp_path: Path) -> None:
     book = PriceBook.load(tmp_path / "nothing.json")
     assert book.estimate(new_job(mode="turbo")) == 6.0

@@ -97,6 +97,7 @@ class Job:
     posted_at: float | None
     account: str | None = None  # the pool's account key; None = the provider's first account
     refs: dict[str, str] = field(default_factory=dict)  # what follow-ups send back
+    estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
     def requester(self) -> Requester:

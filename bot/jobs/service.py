@@ -15,9 +15,13 @@ from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
 from bot.jobs.admission import Admission
+from bot.jobs.alerts import Alerts
+from bot.jobs.budget import Budgets, GuildLocks
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
+from bot.jobs.payments import Payments
 from bot.jobs.policy import Policy
+from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
@@ -59,9 +63,15 @@ class JobService:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         policy: Policy | None = None,
+        prices: PriceBook | None = None,
+        low_balance_alert: float = 0.0,
     ) -> None:
         self._store = store
-        self._policy = policy or Policy(store, clock)
+        self.prices = prices or PriceBook()
+        self.budgets = Budgets(store, self.prices, clock)
+        self._policy = policy or Policy(store, clock, budgets=self.budgets)
+        self.alerts = Alerts(store, low_balance_alert, clock=clock)
+        self._guild_locks = GuildLocks()
         self.last_error: tuple[float, str] | None = None
         self._provider = provider
         self._events = events
@@ -73,6 +83,7 @@ class JobService:
         pool = provider if isinstance(provider, ProviderPool) else None
         self._pool = pool or ProviderPool.single(provider, max_in_progress)
         self._admission = Admission(self._pool, self._queue, sleep=sleep, wake=self._admit)
+        self._payments = Payments(self._pool, self.alerts, wake=self._admit)
         self._starting: dict[int, asyncio.Task[ProviderError | None]] = {}
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
@@ -89,6 +100,10 @@ class JobService:
             await self._events.emit(job)  # the publisher's post claim prevents doubles
         for job in await self._store.unfinished_jobs():
             await self._recover(job)
+        await self.alerts.load()
+        self._payments.start()
+        if self.payment_hold:
+            await self._announce_hold()
         self._watcher.start()
         self._admit()
 
@@ -103,6 +118,7 @@ class JobService:
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
+        await self._payments.stop()
         await self._watcher.stop()
 
     async def _recover(self, job: Job) -> None:
@@ -216,10 +232,16 @@ class JobService:
             self._callers.discard(caller)  # type: ignore[arg-type]
 
     async def _submit(self, new: NewJob) -> Job:
-        await self._policy.check(new)
-        self._admission.check(new, new.provider if new.parent_id else None, new.account)
-        timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
-        job = await self._store.create_job(_with_timeout(new, timeout))
+        # Check and insert under the server's lock: budgets count the jobs already written,
+        # so a burst of submits must not all pass the check before any of them is written.
+        async with self._guild_locks(new.requester.guild_id):
+            await self._policy.check(new)
+            self._admission.check(new, new.provider if new.parent_id else None, new.account)
+            timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
+            job = await self._store.create_job(_with_timeout(new, timeout))
+            estimate = self.prices.estimate(new)
+            await self._store.set_estimate(job.id, estimate)
+            job = replace(job, estimate=estimate)
         log.info(
             "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
         )
@@ -288,12 +310,25 @@ class JobService:
         return sum([await self.cancel(job.id, reason) for job in queued])
 
     async def account(self) -> AccountInfo:
-        """The provider account's balance (free call); raises ProviderError."""
-        return await self._provider.info()
+        """The first account's balance (free call), fed to the alerts; raises ProviderError."""
+        return await self._payments.look(self._pool.accounts[0])
+
+    @property
+    def payment_hold(self) -> bool:
+        """True while a 402 (balance used up) holds every account, so nothing starts."""
+        return self._payments.hold
+
+    async def resume_payments(self) -> bool:
+        """Lift the 402 holds by hand (a moderator or owner); True if there was one."""
+        return await self._payments.resume()
 
     async def accounts(self) -> list[AccountStatus]:
-        """Every provider account: health, balance, slots (free calls)."""
-        return await self._pool.statuses()
+        """Every provider account: health, balance, slots (free calls; a top-up is noticed)."""
+        statuses = await self._pool.statuses()
+        for account, status in zip(self._pool.accounts, statuses, strict=True):
+            if status.balance is not None:
+                await self._payments.observe(account, status.balance)
+        return statuses
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -302,7 +337,9 @@ class JobService:
 
     def waiting_reason(self) -> str | None:
         """Why queued jobs are not starting, when every provider account is resting."""
-        return self._admission.waiting_reason() if self._queue else None
+        if not self._queue or self.payment_hold:  # the hold has its own words (PAYMENT_HOLD)
+            return None
+        return self._admission.waiting_reason()
 
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""
@@ -368,7 +405,10 @@ class JobService:
         self, job: Job, account: Account, error: ProviderError, *, caller_waits: bool
     ) -> ProviderError | None:
         if self._admission.refused(job.id, account, error):
-            # Refused without being accepted (queue full, key or balance, unreachable): back
+            if error.kind is ErrorKind.BALANCE:
+                await self._payment_required(job, account, error)
+                return None
+            # Refused without being accepted (queue full, key rejected, unreachable): back
             # in line; that account rests, and another one may take the job now.
             log.info("job %d refused by %s (%s): back in the queue", job.id, account.key, error)
             if await self._store.transition(job.id, JobStatus.QUEUED):
@@ -387,6 +427,26 @@ class JobService:
         if not caller_waits:
             await self._report(job.id)
         return error if caller_waits else None
+
+    async def _payment_required(self, job: Job, account: Account, error: ProviderError) -> None:
+        # A 402 charges nothing: the job waits in line (another account may take it at once)
+        # instead of failing; the held account takes no new job until a top-up or a resume,
+        # and the owners hear of it once.
+        self.last_error = (self._clock(), str(error))
+        requeued = await self._store.transition(job.id, JobStatus.QUEUED)
+        if requeued:
+            self._queue.put_back(job.id, job.user_id)
+        if await self._payments.payment_required(account):
+            await self._announce_hold()  # every account is held: every waiting member sees why
+        elif requeued:  # else it was cancelled while being sent, and reported as such
+            await self._report(job.id)
+        self._admit()
+
+    async def _announce_hold(self) -> None:
+        """Report every queued job again, so their progress messages say why they wait."""
+        for job in await self._store.unfinished_jobs():
+            if job.status is JobStatus.QUEUED:
+                await self._events.emit(job)
 
     def _request(self, job: Job) -> SubmitRequest:
         common = {"timeout": job.timeout_s, "hook_url": self._hook_url}

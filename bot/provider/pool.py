@@ -35,10 +35,11 @@ MAX_COOL_DOWN: Final = 900.0
 STRIKES_5XX: Final = 3  # 5xx answers in a row that take an account out
 INFO_TIMEOUT: Final = 10.0
 _FOLLOW_UPS: Final = (ActionRequest, SeedRequest, InpaintRequest)
+OUT_OF_CREDITS: Final = "out of credits"
 _REASONS: Final = {
     ErrorKind.AUTH: "key rejected",
     ErrorKind.BLOCKED: "account blocked or disabled",
-    ErrorKind.BALANCE: "out of credits",
+    ErrorKind.BALANCE: OUT_OF_CREDITS,
 }
 
 
@@ -115,12 +116,14 @@ class ProviderPool:
         self._slot: dict[int, Account] = {}  # our job id -> the account whose slot it holds
         # Told whenever an account starts resting, so admission can wake after the rest.
         self.on_rest: Callable[[Account], None] = lambda account: None
+        # Held by the engine until further notice (a 402 hold, bot/jobs/payments.py).
+        self.held: Callable[[Account], bool] = lambda account: False
 
     @classmethod
     def single(cls, provider: Provider, cap: int) -> ProviderPool:
         """A pool of one account (tests, and callers that pass a bare client)."""
         name = getattr(provider, "name", "ttapi")
-        return cls([Account(name, f"{name}:default", "", provider, cap)])
+        return cls([Account(name, name, "", provider, cap)])
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -133,7 +136,7 @@ class ProviderPool:
         """The account a stored job belongs to (None key: rows from before accounts existed)."""
         if key is not None and key in self._by_key:
             return self._by_key[key]
-        if key is None or key.endswith(":default"):
+        if key is None or key == provider:
             return next((a for a in self.accounts if a.provider == provider), None)
         return None
 
@@ -141,8 +144,11 @@ class ProviderPool:
         """Healthy, not asked to wait, and with a free slot."""
         if account.free <= 0:
             return False
-        broke = account.reason == _REASONS[ErrorKind.BALANCE] and not account.busy_until
-        return not account.resting or (follow_up and broke and not account.followups_refused)
+        held = self.held(account)
+        if not account.resting and not held:
+            return True
+        broke = (held or account.reason == OUT_OF_CREDITS) and not account.busy_until
+        return follow_up and broke and not account.followups_refused
 
     def wake(self, account: Account) -> None:
         """A rest is over: the account may be tried again (a failure sends it back longer)."""
@@ -183,10 +189,15 @@ class ProviderPool:
 
     def waiting_reason(self) -> str | None:
         """Why new jobs cannot start, in words for members, when every account is resting."""
-        if not all(account.resting for account in self.accounts):
+        if not all(account.resting or self.held(account) for account in self.accounts):
             return None
-        reasons = sorted({account.reason or "busy" for account in self.accounts})
+        reasons = sorted({self._why(account) for account in self.accounts})
         return f"waiting until a Midjourney account is back ({', '.join(reasons)})"
+
+    def _why(self, account: Account) -> str:
+        if account.reason:
+            return account.reason
+        return OUT_OF_CREDITS if self.held(account) else "busy"
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -234,20 +245,24 @@ class ProviderPool:
         for account, info in zip(self.accounts, infos, strict=True):
             if isinstance(info, ProviderError):  # a rejected key shows here before any job
                 self._note(account, info)
-        now = self._clock()
-        return [
-            AccountStatus(
-                provider=account.provider,
-                label=account.label,
-                healthy=not account.down_until,
-                reason=account.reason if account.down_until else _info_problem(info),
-                retry_in=max(0.0, account.down_until - now) if account.down_until else None,
-                balance=info.balance if isinstance(info, AccountInfo) else None,
-                in_flight=len(account.in_flight),
-                cap=account.cap,
-            )
-            for account, info in zip(self.accounts, infos, strict=True)
-        ]
+        return [self._status(a, info) for a, info in zip(self.accounts, infos, strict=True)]
+
+    def _status(self, account: Account, info: AccountInfo | BaseException) -> AccountStatus:
+        resting = account.down_until - self._clock() if account.down_until else None
+        held = self.held(account)
+        reason = account.reason if resting is not None else _info_problem(info)
+        if held:
+            reason = f"{OUT_OF_CREDITS}, held until a top-up or /mj-admin resume"
+        return AccountStatus(
+            provider=account.provider,
+            label=account.label,
+            healthy=resting is None and not held,
+            reason=reason,
+            retry_in=max(0.0, resting) if resting is not None and not held else None,
+            balance=info.balance if isinstance(info, AccountInfo) else None,
+            in_flight=len(account.in_flight),
+            cap=account.cap,
+        )
 
     # -- health -----------------------------------------------------------------------------
 

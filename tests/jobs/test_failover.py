@@ -77,9 +77,7 @@ async def test_a_402_mid_run_moves_new_jobs_to_the_proxy_and_follow_ups_stay_on_
     tt_grid = await eng.wait_for(first.id, S.SUCCEEDED)
     assert (tt_grid.provider, tt_grid.account) == ("ttapi", accounts[0].key)
 
-    fake_tt.fail_next(
-        "/imagine", 402, {"status": "FAILED", "message": "Insufficient balance"}, times=100
-    )
+    fake_tt.balance = 1.0  # enough for an upscale (1 credit), not for a grid (2): 402
     second = await eng.service.submit(new_job("after the balance ran out"))
     proxy_grid = await eng.wait_for(second.id, S.SUCCEEDED)
     assert (proxy_grid.provider, proxy_grid.account) == ("mjproxy", accounts[1].key)
@@ -104,7 +102,8 @@ async def test_a_402_mid_run_moves_new_jobs_to_the_proxy_and_follow_ups_stay_on_
 
     status = {s.provider: s for s in await eng.pool.statuses()}
     assert not status["ttapi"].healthy
-    assert status["ttapi"].reason == "out of credits"
+    assert status["ttapi"].reason is not None
+    assert status["ttapi"].reason.startswith("out of credits")
     assert status["ttapi"].label == "…1111"
     assert status["mjproxy"].healthy
 

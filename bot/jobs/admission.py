@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.errors import UserFacingError
 from bot.jobs.models import Job, NewJob
@@ -44,15 +45,17 @@ class Admission:
         self._timers: dict[str, asyncio.Task[None]] = {}
         pool.on_rest = self._rest
 
-    def check(self, new: NewJob, parent_provider: str | None, parent_account: str | None) -> None:
-        """Refuse a follow-up at once when its parent's account is gone from the settings."""
-        if new.parent_id is None or parent_provider is None:
-            return
-        if self.pool.resolve(parent_provider, parent_account) is None:
+    def prepare(self, new: NewJob) -> NewJob:
+        """A new job names the first provider (until admitted elsewhere); a follow-up keeps
+        its parent's, and is refused at once when that account is gone from the settings."""
+        if new.parent_id is None:
+            return replace(new, provider=self.pool.providers[0], account=None)
+        if self.pool.resolve(new.provider, new.account) is None:
             raise AccountGone(
-                f"That image was made with a {parent_provider} account that is no longer "
+                f"That image was made with a {new.provider} account that is no longer "
                 "configured, so its buttons cannot be used any more."
             )
+        return new
 
     def pin(self, job: Job) -> None:
         """Tie a follow-up to its parent's account (recorded on its row at creation)."""

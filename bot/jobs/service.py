@@ -234,9 +234,9 @@ class JobService:
     async def _submit(self, new: NewJob) -> Job:
         # Check and insert under the server's lock: budgets count the jobs already written,
         # so a burst of submits must not all pass the check before any of them is written.
+        new = self._admission.prepare(new)
         async with self._guild_locks(new.requester.guild_id):
             await self._policy.check(new)
-            self._admission.check(new, new.provider if new.parent_id else None, new.account)
             timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
             job = await self._store.create_job(_with_timeout(new, timeout))
             estimate = self.prices.estimate(new)

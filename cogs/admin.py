@@ -22,7 +22,7 @@ from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
 from bot.ui.audit import post_audit
-from bot.ui.context import Services, is_moderator
+from bot.ui.context import Services, is_moderator, is_owner
 
 MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
@@ -61,14 +61,20 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         added = await self.services.store.ban(
             _guild(interaction), user.id, reason, interaction.user.id
         )
+        told = "Cancelled before it was sent (nothing was charged): you were banned from mjbot"
+        told += f" on this server. Reason: {reason}" if reason else " on this server."
+        # Jobs still waiting would otherwise be sent (and paid for) after the ban.
+        dropped = await self.services.service.cancel_queued(
+            _guild(interaction), told, user_id=user.id
+        )
         text = (
             f"🔨 {user.mention} is banned from mjbot."
             if added
             else f"{user.mention} was already banned."
         )
-        await self._done(
-            interaction, text + (f" Reason: {reason}" if reason and added else ""), added
-        )
+        text += f" Reason: {reason}" if reason and added else ""
+        text += f" {dropped} queued job(s) cancelled." if dropped else ""
+        await self._done(interaction, text, added or bool(dropped))
 
     @app_commands.command(name="unban", description="Let a banned member use mjbot again")
     @app_commands.describe(user="Who to unban")
@@ -333,30 +339,36 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
     async def resume(self, interaction: discord.Interaction) -> None:
         """Resume after a pause."""
         await self._update(interaction, paused=False)
-        await self._done(interaction, "▶️ mjbot is running again.", True)
+        waiting = self.services.service.resume(_guild(interaction))
+        held = f" {waiting} job(s) held back by the pause are queued again." if waiting else ""
+        await self._done(interaction, f"▶️ mjbot is running again.{held}", True)
 
     @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
         """Health at a glance."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.services.service
+        # The balance and the last error are the owner's account, shared by every server:
+        # another server's moderators have no business seeing them.
+        owner = is_owner(interaction)
         try:
             info = await service.account()
             api = (
                 f"reachable · balance {info.balance:g} credits"
-                if info.balance is not None
+                if info.balance is not None and owner
                 else "reachable"
             )
         except ProviderError as error:
-            api = f"**unreachable**: {error.message}"
+            api = f"**unreachable**: {error.message}" if owner else "**unreachable**"
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
             f"TT API: {api}",
             f"Jobs: {service.in_flight} in flight, {service.queued} queued",
-            f"Last error: {last_text}",
+            f"Last error: {last_text}" if owner else "",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
+        lines = [line for line in lines if line]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
     # -- helpers ----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import LimitReached, UserFacingError
+from bot.errors import LimitReached, NotAllowed, UserFacingError
+from bot.jobs.policy import SERVER_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +54,10 @@ class Tree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         await report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Servers only: Discord hides the commands elsewhere, and this enforces it."""
+        if interaction.guild_id is None:
+            await report_error(interaction, NotAllowed(SERVER_ONLY))
+            return False
+        return True

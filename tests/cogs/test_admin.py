@@ -343,7 +343,8 @@ async def test_every_setting_survives_a_restart(harness: Harness) -> None:
 # -- operations -------------------------------------------------------------------------------
 
 
-async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
+async def test_status_shows_the_tt_api_balance_to_owners(harness: Harness) -> None:
+    await harness.restart(OWNER_IDS=str(MOD))
     payload = await harness.admin("status")
 
     [answer] = harness.discord.callbacks_for(payload["id"])
@@ -355,6 +356,19 @@ async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
     assert len(harness.tt.calls_to("/info")) == 1
+
+
+async def test_status_hides_owner_wide_facts_from_server_moderators(harness: Harness) -> None:
+    harness.service.last_error = (time.time(), "another server's failure")
+
+    payload = await harness.admin("status")
+
+    [followup] = harness.discord.followups(payload["id"])
+    assert "TT API: reachable\n" in followup.content
+    assert "balance" not in followup.content
+    assert "Last error" not in followup.content
+    assert "another server" not in followup.content
+    assert "Jobs: 0 in flight, 0 queued" in followup.content
 
 
 async def test_status_when_the_tt_api_refuses(harness: Harness) -> None:

@@ -110,11 +110,11 @@ class Policy:
         running = await self._store.unfinished_action(new.parent_id or 0, new.action or "")
         if running is not None:
             raise NotAllowed(
-                f"“{new.action}” on this result is already under way as job {running.id}"
-                f"{_link(running)}. It will be posted here when it is done."
+                f"That is already under way for this result as job {running.id}"
+                f"{_link(running)}; it will be posted when it is done."
             )
         if held.same_action:
-            raise NotAllowed(f"“{new.action}” on this result is being started right now.")
+            raise NotAllowed("That is already being started for this result (a double click?).")
 
     async def check_button(self, clicker: Requester, parent: Job) -> None:
         """Who may press a result's buttons: anyone, or only its requester."""

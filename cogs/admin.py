@@ -114,19 +114,46 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         word = " ".join(word.lower().split())
         removed = await self.services.store.remove_word(_guild(interaction), word)
         if not removed and word in DEFAULT_WORDS:
-            raise UserFacingError(f"“{word}” is on the built-in list, which cannot be changed.")
+            raise UserFacingError(
+                f"“{word}” is on the built-in list: turn it off here with "
+                f"/mj-admin words allow-builtin {word}."
+            )
         await self._done(
             interaction, f"“{word}” is {'no longer' if removed else 'not'} banned.", removed
         )
+
+    @words.command(name="allow-builtin", description="Turn a built-in banned word off here")
+    @app_commands.describe(word="One of the built-in words (see /mj-admin words list)")
+    async def words_allow_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Allow a built-in word in this server (an art server may allow "gore")."""
+        word = _builtin(word)
+        store = self.services.store
+        allowed = await store.allow_builtin(_guild(interaction), word, interaction.user.id)
+        text = f"Built-in word “{word}” is {'now' if allowed else 'already'} allowed here."
+        await self._done(interaction, text, allowed)
+
+    @words.command(name="forbid-builtin", description="Turn a built-in banned word back on")
+    @app_commands.describe(word="A built-in word this server allowed")
+    async def words_forbid_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Undo allow-builtin."""
+        word = _builtin(word)
+        forbidden = await self.services.store.forbid_builtin(_guild(interaction), word)
+        text = f"Built-in word “{word}” is {'banned again' if forbidden else 'already banned'}."
+        await self._done(interaction, text, forbidden)
 
     @words.command(name="list", description="Show the banned words")
     async def words_list(self, interaction: discord.Interaction) -> None:
         """List banned words."""
         own = await self.services.store.words(_guild(interaction))
+        off = await self.services.store.allowed_builtins(_guild(interaction))
         text = ", ".join(f"`{word}`" for word in own) or "none yet"
-        await _reply(
-            interaction, f"This server's words: {text}\nPlus {len(DEFAULT_WORDS)} built-in ones."
-        )
+        lines = [
+            f"This server's words: {text}",
+            f"Plus {len(DEFAULT_WORDS) - len(off)} built-in ones.",
+        ]
+        if off:
+            lines.append("Built-in words allowed here: " + ", ".join(f"`{w}`" for w in off))
+        await _reply(interaction, "\n".join(lines))
 
     # -- channels and role ------------------------------------------------------------------
 
@@ -393,6 +420,14 @@ def _guild(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise UserFacingError("/mj-admin works in a server only.")
     return interaction.guild_id
+
+
+def _builtin(word: str) -> str:
+    word = " ".join(word.lower().split())
+    if word not in DEFAULT_WORDS:
+        listed = ", ".join(sorted(DEFAULT_WORDS))
+        raise UserFacingError(f"“{word}” is not a built-in word. The built-in ones: {listed}.")
+    return word
 
 
 def _credits(row: UsageRow) -> str:

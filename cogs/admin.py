@@ -324,8 +324,9 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         service = self.services.service
         jobs = [job for job in await self.services.store.unfinished_jobs() if job.guild_id == guild]
         lines = []
+        positions = service.positions()
         for job in jobs[:30]:
-            position = service.position(job.id)
+            position = positions.get(job.id)
             state = (
                 f"queued #{position + 1}"
                 if position is not None

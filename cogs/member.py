@@ -78,10 +78,11 @@ class Member(commands.Cog):
     async def _queue_lines(self, user_id: int) -> list[str]:
         service = self.services.service
         lines = []
+        positions = service.positions()
         for job in await self.services.store.unfinished_jobs():
             if job.user_id != user_id:
                 continue
-            position = service.position(job.id)
+            position = positions.get(job.id)
             if position is not None:
                 state = f"queued, {position} ahead" if position else "queued, next up"
             elif job.status is JobStatus.RUNNING:

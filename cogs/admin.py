@@ -19,6 +19,7 @@ from bot import __version__
 from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
+from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
 from bot.ui.audit import post_audit
@@ -58,15 +59,16 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         self, interaction: discord.Interaction, user: discord.User, reason: str = ""
     ) -> None:
         """Ban a member."""
-        added = await self.services.store.ban(
-            _guild(interaction), user.id, reason, interaction.user.id
+        bot = self.services
+        outcome = await ban_member(
+            bot.store,
+            bot.service,
+            _guild(interaction),
+            user.id,
+            reason=reason,
+            by=interaction.user.id,
         )
-        told = "Cancelled before it was sent (nothing was charged): you were banned from mjbot"
-        told += f" on this server. Reason: {reason}" if reason else " on this server."
-        # Jobs still waiting would otherwise be sent (and paid for) after the ban.
-        dropped = await self.services.service.cancel_queued(
-            _guild(interaction), told, user_id=user.id
-        )
+        added, dropped = outcome.added, outcome.cancelled
         text = (
             f"🔨 {user.mention} is banned from mjbot."
             if added

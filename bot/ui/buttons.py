@@ -17,7 +17,7 @@ from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.context import services
 from bot.ui.errors import report_error
-from bot.ui.launch import launch, launch_in_channel, requester_of
+from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
 from bot.ui.layout import (
     IMAGINE_ALL,
     REDESCRIBE,
@@ -119,17 +119,14 @@ async def _imagine_all(interaction: discord.Interaction, described: Job) -> None
         for prompt in prompts
     ]
     ticket = await bot.service.reserve(news[0], news[1:])
+
+    def start(prompt: str) -> Submit:
+        return lambda r, t: bot.service.imagine(r, prompt, described.mode, t, described.id)
+
     try:
         await interaction.response.defer(ephemeral=True, thinking=True)
         for new in news:
-            await launch_in_channel(
-                interaction,
-                new,
-                lambda r, t, p=new.prompt: bot.service.imagine(
-                    r, p, described.mode, t, parent_id=described.id
-                ),
-                ticket,
-            )
+            await launch_in_channel(interaction, new, start(new.prompt), ticket)
     finally:
         bot.service.release(ticket)
     await interaction.followup.send("Started all four prompts.", ephemeral=True)

@@ -42,10 +42,10 @@ class TrustRows(StoreBase):
         ) as cursor:
             return [str(row[0]) for row in await cursor.fetchall()]
 
-    async def banned_words(self, guild_id: int) -> set[str]:
+    async def banned_words(self, guild_id: int) -> frozenset[str]:
         """Every word refused in a server: the built-in ones it kept, plus its own."""
         async with self._db.execute(
             "SELECT word FROM banned_words WHERE guild_id = ?", (guild_id,)
         ) as cursor:
             own = {str(row[0]) for row in await cursor.fetchall()}
-        return (DEFAULT_WORDS - set(await self.allowed_builtins(guild_id))) | own
+        return (DEFAULT_WORDS - frozenset(await self.allowed_builtins(guild_id))) | own

@@ -19,14 +19,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.jobs.models import Job, JobKind, NewJob
-from bot.jobs.policy import Held, Policy
+from bot.jobs.policy import CHECKS_PARAM, Held, Policy
 from bot.jobs.store import Store
 
 # A ticket is used within seconds; one a crashed handler never gave back stops counting after
 # the interaction token's lifetime (15 min), so it cannot lock a member out for good.
 TICKET_TTL = 15 * 60.0
-# What the queue's re-check needs and the row has no column for (see Policy.recheck).
-CHECKS_PARAM = "_checks"
 
 LockKey = tuple[object, ...]
 

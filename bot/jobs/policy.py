@@ -1,7 +1,9 @@
 """Every check that runs before a credit is spent, for commands and buttons alike.
 
-Order: paused, channel, role, ban, banned words, prompt lint, mode, then limits and
-cooldown. Moderators (Manage Server, or OWNER_IDS) skip the channel, role and limit checks.
+Order: server (none: refused), paused, channel, role, ban, follow-up rules, banned words,
+prompt lint, mode, then limits and cooldown. Moderators (Manage Server, or OWNER_IDS) skip
+the channel, role and limit checks. `check` runs only inside the Gate (bot/jobs/gate.py),
+under the member's lock; `recheck` runs right before a queued job's paid call.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from bot.jobs.words import banned_word
 
 PAUSED = "mjbot is paused on this server by its moderators. Please try again later."
 SERVER_ONLY = "mjbot works in servers only: use it in a channel of a server it is in."
+# The job params key under which the Gate stores what the queue's re-check needs.
+CHECKS_PARAM = "_checks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +85,7 @@ class Policy:
         guild = await self._store.guild_settings(job.guild_id)
         if guild.paused:
             return Verdict(PAUSED, wait=True)
-        checks = job.params.get("_checks") or {}  # stored by the Gate when the job was made
+        checks = job.params.get(CHECKS_PARAM) or {}  # stored by the Gate when it was made
         roles = frozenset(int(role) for role in checks.get("roles", ()))
         who = Requester(job.user_id, job.guild_id, job.channel_id, None, roles)
         try:

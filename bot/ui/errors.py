@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.errors import LimitReached, NotAllowed, UserFacingError
 from bot.jobs.policy import SERVER_ONLY
+from bot.ui.context import services
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,13 @@ class Tree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Servers only: Discord hides the commands elsewhere, and this enforces it."""
+        refusal = None
+        allowed_ids = services(interaction).settings.allowed_guild_ids
         if interaction.guild_id is None:
-            await report_error(interaction, NotAllowed(SERVER_ONLY))
+            refusal = SERVER_ONLY
+        elif allowed_ids and interaction.guild_id not in allowed_ids:
+            refusal = "mjbot is not enabled on this server."  # leaving it failed, or is under way
+        if refusal is not None:
+            await report_error(interaction, NotAllowed(refusal))
             return False
         return True

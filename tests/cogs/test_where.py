@@ -171,3 +171,12 @@ async def test_a_ban_cancels_the_members_queued_jobs_and_tells_them(harness: Har
     assert [call.json["prompt"] for call in harness.tt.calls_to("/imagine")] == [
         "a long job of someone else"
     ]
+
+
+async def test_a_server_not_allowed_is_refused_until_the_bot_has_left(harness: Harness) -> None:
+    await harness.restart(ALLOWED_GUILD_IDS=str(OTHER_GUILD))
+
+    payload = await harness.imagine("a fox")
+
+    assert harness.private_answer(payload) == "mjbot is not enabled on this server."
+    assert paid_calls(harness) == 0

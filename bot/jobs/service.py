@@ -372,11 +372,11 @@ class JobService:
         job = await self._store.get_job(job_id)
         # Decisions taken while it waited (pause, ban, channel, role) apply before paying; a
         # job started the moment it was made was checked a moment ago, under the member's lock.
-        waited = job is not None and not caller_waits
-        verdict = await self._policy.recheck(job) if waited and job is not None else None
-        if job is not None and verdict is not None:
-            await self._held_back(job, verdict)
-            return None
+        if job is not None and job.status is JobStatus.QUEUED and not caller_waits:
+            verdict = await self._policy.recheck(job)
+            if verdict is not None:
+                await self._held_back(job, verdict)
+                return None
         if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
             self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()

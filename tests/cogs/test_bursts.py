@@ -112,3 +112,18 @@ async def test_imagine_all_counts_each_job_against_the_day(
     assert "needs 4 jobs and you have 3 left today" in harness.private_answer(click)
     assert harness.tt.calls_to("/imagine") == []
     assert harness.discord.posts() == before  # no preview left in the channel
+
+
+async def test_a_request_that_fails_after_its_check_gives_its_place_back(
+    harness: Harness,
+) -> None:
+    """Showing the preview fails: nothing is sent, and the held place is freed at once."""
+    await limits(harness, concurrent_limit=1)
+    harness.discord.inject_error("PATCH", r"^/webhooks/.*/messages/@original", 404, code=10008)
+
+    failed = await harness.imagine("a fox", user_id=MEMBER)
+
+    assert harness.discord.followups(failed["id"])  # told, privately
+    assert harness.tt.calls_to("/imagine") == []
+    assert await harness.store.count_jobs(since=0) == 0
+    await harness.result_of(await harness.imagine("a fox", user_id=MEMBER))

@@ -67,6 +67,7 @@ class Gate:
             if ticket is None:
                 await self._checked(new, ())
             else:
+                await self._policy.still_allowed(new.requester)  # a pause or ban meanwhile
                 self._take(ticket, new)
             return await self._store.create_job(_with_checks(new))
 

@@ -78,6 +78,15 @@ class Policy:
         if not who.is_admin:
             await self._limits(who, guild, held, 1 + len(batch))
 
+    async def still_allowed(self, who: Requester) -> None:
+        """Pause and ban once more, for a request checked moments ago whose job is being
+        written now (its attachments took a while to read); raises NotAllowed."""
+        if who.guild_id is None:
+            raise NotAllowed(SERVER_ONLY)
+        if (await self._store.guild_settings(who.guild_id)).paused:
+            raise NotAllowed(PAUSED)
+        await self._not_banned(who.guild_id, who.user_id)
+
     async def recheck(self, job: Job) -> Verdict | None:
         """Right before the paid call: pause, ban, channel and role, as they are now."""
         if job.guild_id is None:

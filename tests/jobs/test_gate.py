@@ -208,3 +208,23 @@ async def test_a_shared_seed_lookup_gives_back_the_joiners_ticket(engine: Engine
     )
 
     await eng.service.submit(new_job(requester=BOB))  # the joiner's place came back
+
+
+async def test_a_pause_or_ban_between_check_and_creation_stops_the_job(
+    engine: EngineFactory, fake: FakeTTApi
+) -> None:
+    """A /blend is checked, then its images are read for seconds before its job is written."""
+    eng = await engine()
+    paused = await eng.service.reserve(new_job())
+    await eng.store.save_guild_settings(GuildSettings(GUILD, paused=True))
+    with pytest.raises(NotAllowed, match="paused"):
+        await eng.service.submit(new_job(), paused)
+
+    await eng.store.save_guild_settings(GuildSettings(GUILD))
+    banned = await eng.service.reserve(new_job())
+    await eng.store.ban(GUILD, ALICE.user_id, "", 3)
+    with pytest.raises(NotAllowed, match="banned"):
+        await eng.service.submit(new_job(), banned)
+
+    assert await eng.store.count_jobs(since=0) == 0
+    assert fake.calls_to("/imagine") == []

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,12 +62,14 @@ class HookServer:
         status: Callable[[], dict[str, Any]] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poke_spacing: float = POKE_SPACING,
     ) -> None:
         self._watcher = watcher
         self._secret = secret.encode()
         self._status = status or dict
         self._clock = clock
+        self._sleep = sleep
         self._spacing = poke_spacing
         self._started = time.monotonic()
         self._poked_at: dict[str, float] = {}  # provider job id -> when it was last fetched
@@ -146,7 +148,7 @@ class HookServer:
         return True
 
     async def _poke_later(self, job_id: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+        await self._sleep(delay)
         if self._watcher.poke(job_id):
             self._poked_at[job_id] = self._clock()
 

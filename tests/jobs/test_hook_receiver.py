@@ -91,30 +91,40 @@ async def test_wrong_secrets_are_logged_once_a_minute_with_a_count(
 async def test_a_flood_of_pokes_costs_two_fetches(
     engine: EngineFactory, fake: FakeTTApi, http: aiohttp.ClientSession
 ) -> None:
-    """1,000 pokes used to cost dozens of paid-account fetches; now one, then one more."""
+    """500 pokes used to cost dozens of paid-account fetches; now one, then one more."""
     fake.scenario = ENDLESS
     eng = await engine(**SLOW_POLLING)
     job = await eng.service.submit(new_job())
-    spacing = 0.3  # POKE_SPACING (2 s) in production; shorter here, same rule
-    server = HookServer(eng.watcher, HOOK_SECRET, poke_spacing=spacing)
+    clock = ManualClock(500.0)  # the flood arrives within one instant of the spacing
+    turn = asyncio.Event()
+    waits: list[float] = []
+
+    async def next_turn(seconds: float) -> None:
+        waits.append(seconds)
+        await turn.wait()
+
+    server = HookServer(eng.watcher, HOOK_SECRET, clock=clock, sleep=next_turn)
     await server.start("127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.port}/ttapi/{HOOK_SECRET}"
     body = {"jobId": job.provider_job_id, "status": "ON_QUEUE"}
+
+    async def poke() -> int:
+        async with http.post(url, json=body) as answer:
+            return answer.status
+
     try:
-        for _ in range(5):  # waves of concurrent pokes, all within the spacing
-            answers = await asyncio.gather(
-                *(http.post(url, json=body) for _ in range(100)), return_exceptions=False
-            )
-            assert {answer.status for answer in answers} == {200}
-            for answer in answers:
-                answer.release()
-        await until(lambda: len(fake.calls_to("/fetch")) >= 2, within=3)
-        await asyncio.sleep(spacing * 2)  # room for any fetch that should not happen
+        for _ in range(5):
+            assert set(await asyncio.gather(*(poke() for _ in range(100)))) == {200}
+        await until(lambda: len(fake.calls_to("/fetch")) == 1)
+        assert waits == [POKE_SPACING]  # one fetch now, one more 2 s later for all the rest
+        turn.set()
+        await until(lambda: len(fake.calls_to("/fetch")) == 2)
+        clock.advance(POKE_SPACING)
+        assert await poke() == 200  # a poke after the spacing is fetched at once
+        await until(lambda: len(fake.calls_to("/fetch")) == 3)
     finally:
         await server.stop()
-
-    assert len(fake.calls_to("/fetch")) == 2
-    assert POKE_SPACING == 2.0
+    assert len(fake.calls_to("/fetch")) == 3
 
 
 def test_plain_http_base_urls_get_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,7 +8,6 @@ per server (`GuildLocks`), so a burst of submits cannot overspend between the tw
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import time
 from collections import defaultdict
@@ -72,17 +71,6 @@ class MemberSpend:
     estimated: float
     reported: float
     jobs_unpriced: int = 0
-
-
-class GuildLocks:
-    """One asyncio lock per server, held around check and insert (server-wide budgets)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int | None, asyncio.Lock] = {}
-
-    def __call__(self, guild_id: int | None) -> asyncio.Lock:
-        """The lock of one server (created on first use)."""
-        return self._locks.setdefault(guild_id, asyncio.Lock())
 
 
 class Budgets:

@@ -2,8 +2,9 @@
 
 A job is checked against its estimate (bot/jobs/prices.py) before anything is spent. Spend
 counts what the provider reported once a job ends, else the estimate stored at submit;
-failed and cancelled jobs count nothing. The check and the job's insert run under one lock
-per server (`GuildLocks`), so a burst of submits cannot overspend between the two.
+failed and cancelled jobs count nothing. The check runs in the Gate (bot/jobs/gate.py) under
+the server's lock, and requests checked but not yet written count too, so a burst of submits
+cannot overspend between the check and the insert.
 """
 
 from __future__ import annotations

@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.errors import UserFacingError
-from bot.jobs.models import Job, NewJob
+from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.queue import FairQueue
 from bot.provider import ProviderError
 from bot.provider.pool import Account, ProviderPool, refused_by_account
 
 log = logging.getLogger(__name__)
+
+# Jobs that act on a parent's image: its ids exist only at the account that made it.
+FOLLOW_UPS = frozenset({JobKind.ACTION, JobKind.SEED, JobKind.INPAINT})
 
 
 class AccountGone(UserFacingError):
@@ -48,7 +51,7 @@ class Admission:
     def prepare(self, new: NewJob) -> NewJob:
         """A new job names the first provider (until admitted elsewhere); a follow-up keeps
         its parent's, and is refused at once when that account is gone from the settings."""
-        if new.parent_id is None:
+        if new.kind not in FOLLOW_UPS:  # an imagine from a describe prompt is a new job too
             return replace(new, provider=self.pool.providers[0], account=None)
         if self.pool.resolve(new.provider, new.account) is None:
             raise AccountGone(
@@ -59,7 +62,7 @@ class Admission:
 
     def pin(self, job: Job) -> None:
         """Tie a follow-up to its parent's account (recorded on its row at creation)."""
-        if job.parent_id is not None:
+        if job.kind in FOLLOW_UPS:
             account = self.pool.resolve(job.provider, job.account)
             if account is not None:
                 self._pins[job.id] = account
@@ -91,6 +94,10 @@ class Admission:
     def release(self, job_id: int) -> bool:
         """Free a job's slot; True if it held one."""
         self._pins.pop(job_id, None)
+        return self.pool.release(job_id)
+
+    def free(self, job_id: int) -> bool:
+        """Give a job's slot back but keep its account (it waits to be queued again)."""
         return self.pool.release(job_id)
 
     def refused(self, job_id: int, account: Account, error: ProviderError) -> bool:

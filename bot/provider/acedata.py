@@ -77,6 +77,10 @@ class AceDataClient:
             task.cancel()
         await asyncio.gather(*self._streams.values(), return_exceptions=True)
 
+    def add_secret(self, value: str) -> None:
+        """Mask `value` too in every error this client raises (the hookUrl's secret path)."""
+        self._http.add_secret(value)
+
     async def submit(self, request: SubmitRequest) -> str:
         """Send a paid request; returns AceData's task id as soon as it is known."""
         if isinstance(request, DescribeRequest):

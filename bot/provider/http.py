@@ -132,6 +132,11 @@ class HttpCaller:
             kind = ErrorKind.UNKNOWN_OUTCOME if paid else ErrorKind.UNAVAILABLE
             raise ProviderError(kind, f"no answer: {reason}") from exc
 
+    def add_secret(self, value: str) -> None:
+        """Mask `value` too (the hookUrl's secret path, which a provider may echo)."""
+        if value:
+            self._secrets.append(value)
+
     def scrub(self, text: str) -> str:
         """The text with every secret masked."""
         for secret in self._secrets:

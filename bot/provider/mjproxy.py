@@ -67,6 +67,10 @@ class MjProxyClient:
         # The watcher's parallel fetches become one list-by-condition call.
         self.batch = Coalescer(self.fetch_many, self._fetch_one)
 
+    def add_secret(self, value: str) -> None:
+        """Mask `value` too in every error this client raises (the hookUrl's secret path)."""
+        self._http.add_secret(value)
+
     async def submit(self, request: SubmitRequest) -> str:
         """Send a paid request; returns the proxy's task id."""
         if isinstance(request, SeedRequest):

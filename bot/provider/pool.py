@@ -232,6 +232,13 @@ class ProviderPool:
             self._owner.pop(job_id, None)
         return snapshot
 
+    def add_secret(self, value: str) -> None:
+        """Mask `value` too in every error any account's client raises (the hookUrl secret)."""
+        for account in self.accounts:
+            add = getattr(account.client, "add_secret", None)
+            if add is not None:
+                add(value)
+
     async def info(self) -> AccountInfo:
         """Provider protocol: the first account's balance."""
         return await self.accounts[0].client.info()

@@ -210,7 +210,12 @@ async def test_after_a_restart_jobs_are_fetched_from_and_followed_up_on_their_ac
     proxy.run_seconds = 0.5
     first = await pool_engine(db, accounts())
     job = await first.service.submit(new_job("made by the proxy"))
-    assert (await first.store.get_job(job.id)).provider == "mjproxy"  # type: ignore[union-attr]
+
+    async def sent_to_the_proxy() -> bool:
+        row = await first.store.get_job(job.id)
+        return row is not None and row.provider == "mjproxy" and row.provider_job_id is not None
+
+    await until(sent_to_the_proxy)
     await first.stop()  # the job is still running at the proxy
 
     second = await pool_engine(db, accounts())  # TT is healthy again in this process

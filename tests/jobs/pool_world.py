@@ -31,6 +31,7 @@ class PoolEngine:
     pool: ProviderPool
     service: JobService
     seen: list[Job] = field(default_factory=list)
+    stopped: bool = False
 
     def statuses(self, job_id: int) -> list[JobStatus]:
         """Statuses reported for one job, in order."""
@@ -44,7 +45,10 @@ class PoolEngine:
         return job
 
     async def stop(self) -> None:
-        """Stop the engine and close the store."""
+        """Stop the engine and close the store (once)."""
+        if self.stopped:
+            return
+        self.stopped = True
         await self.service.stop()
         await self.store.close()
 

@@ -209,6 +209,7 @@ async def test_after_a_restart_jobs_are_fetched_from_and_followed_up_on_their_ac
     fake_tt.fail_next("/imagine", 402, {"status": "FAILED", "message": "no credits"})
     proxy.run_seconds = 0.5
     first = await pool_engine(db, accounts())
+    built.append(first)  # stopped below; also at teardown if the test fails first
     job = await first.service.submit(new_job("made by the proxy"))
 
     async def sent_to_the_proxy() -> bool:
@@ -242,6 +243,7 @@ async def test_buttons_of_an_account_no_longer_configured_are_refused_clearly(
         account("mjproxy", PROXY_SECRET, MjProxyClient(http, proxy.base_url, PROXY_SECRET))
     ]
     first = await pool_engine(db, proxy_only)
+    built.append(first)
     grid_job = await first.service.submit(new_job("on the proxy"))
     grid = await first.wait_for(grid_job.id, S.SUCCEEDED)
     await first.stop()

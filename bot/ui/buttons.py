@@ -15,18 +15,11 @@ import discord
 
 from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
+from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
 from bot.ui.errors import report_error
 from bot.ui.launch import launch, launch_in_channel, requester_of
-from bot.ui.layout import (
-    IMAGINE_ALL,
-    REDESCRIBE,
-    SEED,
-    ButtonSpec,
-    actions_for,
-    layout,
-    parse_custom_id,
-)
+from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
 
 MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes

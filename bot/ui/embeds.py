@@ -6,40 +6,18 @@ The words follow the official Midjourney bot: "**prompt** - <@user> (fast)",
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import discord
 
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import JobStatus
-from bot.ui.layout import KEYCAPS
+from bot.ui.actions import KEYCAPS, action_for
 
 EMBED_COLOUR: Final = discord.Colour(0x5865F2)
 FAILURE_COLOUR: Final = discord.Colour(0xED4245)
 MAX_CONTENT: Final = 2000
 _PROMPT_ROOM: Final = 1500  # leaves room for the rest of the line within 2000 characters
-
-_ACTION_WORDS: Final = {
-    "high_variation": "Variations (Strong) by",
-    "low_variation": "Variations (Subtle) by",
-    "upscale_subtle": "Upscaled (Subtle) by",
-    "upscale_creative": "Upscaled (Creative) by",
-    "upscale2": "Upscaled (2x) by",
-    "upscale4": "Upscaled (4x) by",
-    "redo_upscale_subtle": "Upscaled (Redo Subtle) by",
-    "redo_upscale_creative": "Upscaled (Redo Creative) by",
-    "redo_upscale2": "Upscaled (Redo 2x) by",
-    "redo_upscale4": "Upscaled (Redo 4x) by",
-    "zoom_out_2": "Zoom Out by",
-    "zoom_out_1_5": "Zoom Out by",
-    "pan_left": "Pan Left by",
-    "pan_right": "Pan Right by",
-    "pan_up": "Pan Up by",
-    "pan_down": "Pan Down by",
-    "make_square": "Make Square by",
-    "inpaint": "Vary (Region) by",
-}
 
 
 def allowed_mentions(job: Job) -> discord.AllowedMentions:
@@ -62,13 +40,9 @@ def shown_prompt(job: Job | NewJob) -> str:
 def subject(job: Job | NewJob) -> str:
     """What the job is and who asked, e.g. 'Upscaled (Subtle) by <@1>' or 'Image #2 <@1>'."""
     mention = f"<@{job.user_id}>"
-    action = job.action or ""
-    if match := re.fullmatch(r"upsample(\d)", action):
-        return f"Image #{match[1]} {mention}"
-    if match := re.fullmatch(r"variation(\d)", action):
-        return f"Variations (Image #{match[1]}) by {mention}"
-    if action in _ACTION_WORDS:
-        return f"{_ACTION_WORDS[action]} {mention}"
+    verb = action_for(job.action).verb if job.action else None
+    if verb:
+        return f"{verb} {mention}"
     if job.kind is JobKind.SEED:
         return f"Seed for {mention}"
     return mention

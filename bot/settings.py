@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-MODES: Final = ("fast", "relax", "turbo")
+from bot.provider.models import MODES
+
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
 # A Discord bot token is three base64url parts joined by dots; checking the shape

@@ -21,10 +21,10 @@ from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
+from bot.provider.models import MODES
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
 
-MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
 
 
@@ -224,7 +224,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         )
         wrong = [mode for mode in chosen if mode not in MODES]
         if wrong or not chosen:
-            raise UserFacingError(f"Modes are fast, relax and turbo; got “{allowed}”.")
+            names = f"{', '.join(MODES[:-1])} and {MODES[-1]}"
+            raise UserFacingError(f"Modes are {names}; got “{allowed}”.")
         if default.value not in chosen:
             raise UserFacingError(
                 f"The default ({default.value}) must be one of the allowed modes."

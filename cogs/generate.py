@@ -10,11 +10,12 @@ from discord.ext import commands
 
 from bot.errors import PromptRejected
 from bot.jobs.models import JobKind, NewJob
+from bot.provider.models import MODES
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
 from bot.ui.launch import launch, requester_of
 
-MODES = [app_commands.Choice(name=mode, value=mode) for mode in ("fast", "relax", "turbo")]
+MODE_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in MODES]
 DIMENSIONS = [
     app_commands.Choice(name=name, value=name.upper())
     for name in ("portrait", "square", "landscape")
@@ -33,7 +34,7 @@ class Generate(commands.Cog):
         prompt="What to imagine; Midjourney parameters such as --ar 16:9 go at the end",
         mode="Speed: fast, relax or turbo (costs more)",
     )
-    @app_commands.choices(mode=MODES)
+    @app_commands.choices(mode=MODE_CHOICES)
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -59,7 +60,7 @@ class Generate(commands.Cog):
         dimensions="Shape of the result (default square)",
         mode="Speed: fast, relax or turbo (costs more)",
     )
-    @app_commands.choices(dimensions=DIMENSIONS, mode=MODES)
+    @app_commands.choices(dimensions=DIMENSIONS, mode=MODE_CHOICES)
     async def blend(  # noqa: PLR0917 - discord.py maps options to parameters
         self,
         interaction: discord.Interaction,
@@ -89,7 +90,7 @@ class Generate(commands.Cog):
 
     @app_commands.command(name="describe", description="Get four prompts that describe an image")
     @app_commands.describe(image="The image to describe", mode="Speed: fast, relax or turbo")
-    @app_commands.choices(mode=MODES)
+    @app_commands.choices(mode=MODE_CHOICES)
     async def describe(
         self,
         interaction: discord.Interaction,

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.jobs.states import JobStatus
+from bot.provider.models import MODES
 
 
 class JobKind(StrEnum):
@@ -124,7 +125,7 @@ class GuildSettings:
     guild_id: int
     default_mode: str | None = None
     paused: bool = False
-    allowed_modes: tuple[str, ...] = ("fast", "relax", "turbo")
+    allowed_modes: tuple[str, ...] = MODES
     buttons_who: str = "anyone"  # or "requester"
     required_role_id: int | None = None
     log_channel_id: int | None = None

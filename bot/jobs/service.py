@@ -423,12 +423,16 @@ class JobService:
 class InvalidAction(UserFacingError):
     """A button or command refers to an action the parent job does not offer."""
 
+    def __init__(self, text: str, action: str | None = None) -> None:
+        super().__init__(text)
+        self.action = action  # the UI names it in the member's words (bot/ui/errors.py)
+
 
 def _check_parent(parent: Job, action: str | None) -> None:
     if parent.status is not JobStatus.SUCCEEDED or not parent.provider_job_id:
         raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
     if action is not None and action not in parent.components:
-        raise InvalidAction(f"“{action}” is not available on that job.")
+        raise InvalidAction("That button is not available on that job.", action)
 
 
 def _with_timeout(new: NewJob, timeout: int) -> NewJob:

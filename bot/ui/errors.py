@@ -13,6 +13,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import LimitReached, UserFacingError
+from bot.jobs.service import InvalidAction
+from bot.ui.actions import human_name
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,8 @@ def user_text(error: BaseException) -> str:
     """What the member reads; unexpected errors are logged with a reference they can quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, InvalidAction) and error.action:
+        return f"{human_name(error.action)} is not available on that job."
     if isinstance(error, LimitReached) and error.retry_at:
         return f"{error.text} You can try again <t:{int(error.retry_at)}:R>."
     if isinstance(error, UserFacingError):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.models import JobKind
+from bot.jobs.service import InvalidAction, _check_parent
 from bot.ui.actions import ACTIONS, MAX_LABEL, Row, action_for, human_name
+from bot.ui.audit import job_entry
 from bot.ui.embeds import result_text
+from bot.ui.errors import user_text
 from bot.ui.layout import label_for
 from tests.ui.conftest import USER, make_job
 
@@ -56,3 +59,19 @@ def test_upscales_ask_before_paying_again_and_rerolls_do_not() -> None:
     asking = {name for name, action in ACTIONS.items() if action.ask_again}
     assert {"upsample1", "upscale_subtle", "upscale4", "redo_upscale2"} <= asking
     assert not asking & {"reroll", "variation1", "low_variation", "zoom_out_2", "pan_up"}
+
+
+def test_refusal_names_the_action_in_members_words() -> None:
+    """Not "“upsample1” is not available": the member reads the button's human name."""
+    grid = make_job(components=("upsample2",))
+    with pytest.raises(InvalidAction) as refused:
+        _check_parent(grid, "upsample1")
+    text = user_text(refused.value)
+    assert text == "Upscale image #1 is not available on that job."
+
+
+def test_audit_line_names_the_action_in_members_words() -> None:
+    """The audit channel says what was done the way members say it."""
+    line = job_entry(make_job(kind=JobKind.ACTION, action="upsample2", parent_id=3))
+    assert "· Upscale image #2 ·" in line
+    assert "upsample2" not in line

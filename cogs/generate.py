@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import PromptRejected
+from bot.jobs.display import blend_params
 from bot.jobs.models import JobKind, NewJob
 from bot.provider.models import MODES
 from bot.ui.attachments import as_data_url, check_image
@@ -83,9 +84,11 @@ class Generate(commands.Cog):
 
         async def submit(requester: Any) -> Any:
             urls = [await as_data_url(image) for image in images.values()]
-            return await self.bot.service.blend(requester, urls, shape, chosen)
+            return await self.bot.service.blend(requester, urls, shape, chosen, names)
 
-        new = NewJob(JobKind.BLEND, chosen, requester_of(interaction))
+        names = [image.filename for image in images.values()]
+        params = blend_params(len(names), names)
+        new = NewJob(JobKind.BLEND, chosen, requester_of(interaction), params=params)
         await launch(interaction, new, submit)
 
     @app_commands.command(name="describe", description="Get four prompts that describe an image")

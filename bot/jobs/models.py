@@ -95,6 +95,7 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
 
     @property
     def requester(self) -> Requester:

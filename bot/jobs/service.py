@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
+from bot.jobs.display import blend_params, inherited
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
 from bot.jobs.policy import Policy
@@ -122,10 +123,16 @@ class JobService:
         return await self.submit(NewJob(JobKind.IMAGINE, mode, requester, prompt=prompt))
 
     async def blend(
-        self, requester: Requester, images: Sequence[str], dimensions: str, mode: str
+        self,
+        requester: Requester,
+        images: Sequence[str],
+        dimensions: str,
+        mode: str,
+        names: Sequence[str] = (),
     ) -> Job:
-        """Queue a /blend of 2 to 5 data URLs."""
+        """Queue a /blend of 2 to 5 data URLs (`names`: the files', to name the result)."""
         params = {"images": list(images), "dimensions": dimensions.upper()}
+        params |= blend_params(len(images), names)
         return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params))
 
     async def describe(self, requester: Requester, image: str, mode: str) -> Job:
@@ -137,7 +144,7 @@ class JobService:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
         await self._policy.check_button(requester, parent)
-        params = {"parent": parent.provider_job_id}
+        params = {"parent": parent.provider_job_id, **inherited(parent)}
         new = NewJob(
             JobKind.ACTION,
             parent.mode,

@@ -13,6 +13,7 @@ import discord
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import JobStatus
 from bot.ui.actions import KEYCAPS, action_for
+from bot.ui.prompts import title
 
 EMBED_COLOUR: Final = discord.Colour(0x5865F2)
 FAILURE_COLOUR: Final = discord.Colour(0xED4245)
@@ -29,11 +30,9 @@ def allowed_mentions(job: Job) -> discord.AllowedMentions:
 
 def shown_prompt(job: Job | NewJob) -> str:
     """The prompt as shown in bold, escaped and shortened to fit a message."""
-    if job.kind is JobKind.BLEND:
-        return "/blend"
     if job.kind is JobKind.DESCRIBE:
         return "/describe"
-    text = discord.utils.escape_markdown(job.prompt.strip()) or "(no prompt)"
+    text = discord.utils.escape_markdown(title(job)) or "(no prompt)"
     return text if len(text) <= _PROMPT_ROOM else text[: _PROMPT_ROOM - 1] + "…"
 
 

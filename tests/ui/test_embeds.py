@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.jobs.display import blend_params
 from bot.jobs.models import JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
 from bot.ui.embeds import (
@@ -72,7 +73,7 @@ def test_result_text_shows_mode() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "shown"), [(JobKind.BLEND, "/blend"), (JobKind.DESCRIBE, "/describe")]
+    ("kind", "shown"), [(JobKind.BLEND, "Blend"), (JobKind.DESCRIBE, "/describe")]
 )
 def test_result_text_of_promptless_kinds(kind: JobKind, shown: str) -> None:
     """Blend and describe have no prompt of their own; the command stands in for it."""
@@ -199,8 +200,8 @@ def test_describe_embed_without_prompts() -> None:
             f"**a cat** - Pan Up by {MENTION} (Waiting to start)",
         ),
         (
-            NewJob(JobKind.BLEND, "fast", Requester(USER)),
-            f"**/blend** - {MENTION} (Waiting to start)",
+            NewJob(JobKind.BLEND, "fast", Requester(USER), params=blend_params(2, ["a.png", "b"])),
+            f"**Blend of a and b** - {MENTION} (Waiting to start)",
         ),
         (
             NewJob(JobKind.DESCRIBE, "fast", Requester(USER)),

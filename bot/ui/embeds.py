@@ -86,15 +86,21 @@ def result_embed(job: Job, image: str | None) -> discord.Embed:
     return embed
 
 
-def describe_embed(job: Job, image: str | None) -> discord.Embed:
+def describe_embeds(job: Job, image: str | None) -> list[discord.Embed]:
+    """A describe result as the official bot shows it: the image large, the prompts beneath."""
+    prompts = describe_embed(job)
+    if not image:
+        return [prompts]
+    return [discord.Embed(colour=EMBED_COLOUR).set_image(url=image), prompts]
+
+
+def describe_embed(job: Job) -> discord.Embed:
     """The four prompts of a describe result, numbered 1️⃣-4️⃣."""
     lines = [
         f"{KEYCAPS[i]} {discord.utils.escape_markdown(p)}" for i, p in enumerate(job.prompts[:4])
     ]
     description = "\n\n".join(lines) or "Midjourney returned no prompts for this image."
     embed = discord.Embed(title="Describe", description=description[:4096], colour=EMBED_COLOUR)
-    if image:
-        embed.set_thumbnail(url=image)
     embed.set_footer(text=f"Job {job.id} · {job.mode}")
     return embed
 

@@ -18,7 +18,7 @@ import discord
 
 from bot.jobs.models import Job, JobKind
 from bot.ui.buttons import result_view
-from bot.ui.embeds import allowed_mentions, describe_embed, result_embed, result_text
+from bot.ui.embeds import allowed_mentions, describe_embeds, result_embed, result_text
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class Rendered:
     """Everything `Messageable.send` needs for one result."""
 
     content: str
-    embed: discord.Embed
+    embeds: list[discord.Embed]
     file: discord.File | None
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
@@ -42,7 +42,7 @@ class Rendered:
         """Post it; with a nonce, Discord returns the earlier message instead of a double."""
         return await channel.send(
             self.content,
-            embed=self.embed,
+            embeds=self.embeds,
             files=[self.file] if self.file else [],
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
@@ -55,8 +55,9 @@ async def render(
 ) -> Rendered:
     """The result message of a succeeded job, with a fresh upload of its image."""
     file, image = await _image(job, session, upload_limit)
-    embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else result_embed(job, image)
-    return Rendered(result_text(job), embed, file, result_view(job), allowed_mentions(job))
+    describe = job.kind is JobKind.DESCRIBE
+    embeds = describe_embeds(job, image) if describe else [result_embed(job, image)]
+    return Rendered(result_text(job), embeds, file, result_view(job), allowed_mentions(job))
 
 
 async def _image(

@@ -11,6 +11,7 @@ from bot.ui.embeds import (
     MAX_CONTENT,
     allowed_mentions,
     describe_embed,
+    describe_embeds,
     failure_text,
     preview_text,
     progress_text,
@@ -153,9 +154,11 @@ def test_result_embed() -> None:
 
 
 def test_describe_embed_lists_prompts_with_keycaps() -> None:
-    """Four prompts, numbered 1️⃣-4️⃣ in order, escaped, with the image as thumbnail."""
+    """Four prompts, numbered 1️⃣-4️⃣ in order, escaped, beneath the image shown large."""
     job = make_job(kind=JobKind.DESCRIBE, prompts=PROMPTS, components=())
-    embed = describe_embed(job, "https://cdn.example/in.png")
+    picture, embed = describe_embeds(job, "https://cdn.example/in.png")
+    assert picture.image.url == "https://cdn.example/in.png"
+    assert picture.thumbnail.url is None
     assert embed.description is not None
     lines = [line for line in embed.description.split("\n") if line]
     assert lines == [
@@ -164,14 +167,15 @@ def test_describe_embed_lists_prompts_with_keycaps() -> None:
         r"3️⃣ \_\_under\_\_ fox",
         "4️⃣ fox at dawn --ar 3:2",
     ]
-    assert embed.thumbnail.url == "https://cdn.example/in.png"
-    assert len(embed) <= 6000
+    assert embed.thumbnail.url is None
+    assert embed.image.url is None
+    assert len(embed) + len(picture) <= 6000
 
 
 def test_describe_embed_limits() -> None:
     """Huge prompts are cut to the embed description's 4096 characters."""
     job = make_job(kind=JobKind.DESCRIBE, prompts=("w" * 3000,) * 4, components=())
-    embed = describe_embed(job, None)
+    [embed] = describe_embeds(job, None)
     assert embed.description is not None
     assert len(embed.description) <= 4096
     assert embed.thumbnail.url is None
@@ -180,7 +184,7 @@ def test_describe_embed_limits() -> None:
 
 def test_describe_embed_without_prompts() -> None:
     """No prompts back: the embed says so instead of being empty."""
-    embed = describe_embed(make_job(kind=JobKind.DESCRIBE, prompts=(), components=()), None)
+    embed = describe_embed(make_job(kind=JobKind.DESCRIBE, prompts=(), components=()))
     assert embed.description
 
 

@@ -105,7 +105,9 @@ class Member(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = interaction.channel_id or 0
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        message = await (await render(found, self.services.http_session)).send(channel)
+        used = await self.services.service.used_actions(found.id)
+        rendered = await render(found, self.services.http_session, used=used)
+        message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
         await interaction.followup.send(
             f"Job {found.id} posted: {message.jump_url}", ephemeral=True

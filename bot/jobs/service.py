@@ -256,6 +256,11 @@ class JobService:
             return prompt
         return f"{prompt.rstrip()} {suffix}"
 
+    async def used_actions(self, parent_id: int) -> dict[str, Job]:
+        """The actions of a result that succeeded, each with its latest child (from the store)."""
+        children = await self._store.succeeded_children(parent_id)
+        return {child.action or child.kind.value: child for child in children}
+
     async def wait(self, job_id: int, within: float) -> Job | None:
         """The job once finished, or None if it is still running after `within` seconds."""
         future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()

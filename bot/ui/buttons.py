@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from typing import Any
 
 import discord
@@ -20,6 +21,7 @@ from bot.ui.context import services
 from bot.ui.errors import report_error
 from bot.ui.launch import launch, launch_in_channel, requester_of
 from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
+from bot.ui.used import ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
@@ -37,12 +39,12 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
         self.target = parse_custom_id(button.custom_id or "")
 
     @classmethod
-    def from_spec(cls, spec: ButtonSpec) -> JobButton:
-        """The button for one spec of `layout(job)`."""
+    def from_spec(cls, spec: ButtonSpec, *, used: bool = False) -> JobButton:
+        """The button for one spec of `layout(job)`; blurple once its action succeeded."""
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=spec.label,
             emoji=spec.emoji,
-            style=discord.ButtonStyle.secondary,
+            style=discord.ButtonStyle.primary if used else discord.ButtonStyle.secondary,
             custom_id=spec.custom_id,
             row=spec.row,
         )
@@ -63,14 +65,14 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
             await report_error(interaction, error)
 
 
-def result_view(job: Job) -> discord.ui.View | None:
-    """A view with every button of a job, or None when it has none."""
+def result_view(job: Job, used: Collection[str] = ()) -> discord.ui.View | None:
+    """A view with every button of a job (`used` actions highlighted), or None if it has none."""
     specs = layout(job)
     if not specs:
         return None
     view = discord.ui.View(timeout=None)
     for spec in specs:
-        view.add_item(JobButton.from_spec(spec))
+        view.add_item(JobButton.from_spec(spec, used=spec.action in used))
     return view
 
 
@@ -79,6 +81,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
     job, action = await _clicked(interaction, target)
     bot = services(interaction)
     await bot.service.check_button(requester_of(interaction), job)
+    if target is not None and await ask_before_repeating(interaction, job, target[1], action):
+        return
     if action.startswith("prompt"):
         prompt = job.prompts[int(action[-1]) - 1]
         await _imagine(interaction, prompt, job.mode)

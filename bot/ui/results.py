@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
@@ -51,13 +52,20 @@ class Rendered:
 
 
 async def render(
-    job: Job, session: aiohttp.ClientSession, upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    job: Job,
+    session: aiohttp.ClientSession,
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+    used: Collection[str] = (),
 ) -> Rendered:
-    """The result message of a succeeded job, with a fresh upload of its image."""
+    """The result message of a succeeded job, with a fresh upload of its image.
+
+    `used`: the job's actions that already succeeded (JobService.used_actions), highlighted.
+    """
     file, image = await _image(job, session, upload_limit)
     describe = job.kind is JobKind.DESCRIBE
     embeds = describe_embeds(job, image) if describe else [result_embed(job, image)]
-    return Rendered(result_text(job), embeds, file, result_view(job), allowed_mentions(job))
+    view = result_view(job, used)
+    return Rendered(result_text(job), embeds, file, view, allowed_mentions(job))
 
 
 async def _image(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.jobs.models import Job, NewJob
+from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import FINISHED, IN_FLIGHT, UNFINISHED, JobStatus, predecessors
 from bot.jobs.store.base import _CHANGEABLE, StoreBase, _encode, _marks, _values
 
@@ -70,6 +70,13 @@ class JobRows(StoreBase):
             f"""SELECT * FROM jobs WHERE posted_at IS NULL AND status IN ({_marks(FINISHED)})
                 ORDER BY id""",
             _values(FINISHED),
+        )
+
+    async def succeeded_children(self, parent_id: int) -> list[Job]:
+        """A result's action children that succeeded, oldest first: which buttons were used."""
+        return await self._all(
+            "SELECT * FROM jobs WHERE parent_id = ? AND status = ? AND kind IN (?, ?) ORDER BY id",
+            (parent_id, JobStatus.SUCCEEDED.value, JobKind.ACTION.value, JobKind.INPAINT.value),
         )
 
     async def count_in_flight(self) -> int:

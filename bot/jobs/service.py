@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_SUBMIT = (
     "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
-    "it. It was not sent again, to avoid charging twice."
+    "it, and it will post no result. It was not sent again, so you are not charged twice; "
+    "ask again if you still want it."
 )
 
 
@@ -255,6 +256,17 @@ class JobService:
         if not suffix or prompt.rstrip().endswith(suffix):
             return prompt
         return f"{prompt.rstrip()} {suffix}"
+
+    async def attach_progress(self, job_id: int, message_id: int) -> bool:
+        """Show a job's progress in `message_id` from now on; False if it already finished.
+
+        The UI shows the progress line only once the provider took the job, so the events
+        sent before it went unshown; this one lets the publisher pick the message up.
+        """
+        if not await self._store.attach_progress_message(job_id, message_id):
+            return False  # finished first: its outcome was posted as a message of its own
+        await self._report(job_id)
+        return True
 
     async def used_actions(self, parent_id: int) -> dict[str, Job]:
         """The actions of a result that succeeded, each with its latest child (from the store)."""

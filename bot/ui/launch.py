@@ -1,14 +1,17 @@
 """Starting a job from an interaction, the same way for commands and buttons.
 
 Every local check runs first and a refusal is answered at once, ephemerally, before
-anything is shown in the channel or spent. Then defer (Discord drops an interaction not
-answered within 3 s), show the progress line, and submit. The progress message is the
-interaction's own response; after the 15-minute token lifetime it is still edited through
-the channel endpoint with the bot token.
+anything is shown in the channel or spent. Then the job is submitted, and only once the
+provider has taken it is the progress line shown: a job refused at once leaves nothing in
+the channel, just the reason for the member alone. The progress message is the interaction's
+own response (deferred, then edited); after the 15-minute token lifetime it is still edited
+through the channel endpoint with the bot token. Should the submit outlast Discord's 3 s to
+answer, the interaction is acknowledged privately and the progress is posted to the channel.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -22,6 +25,9 @@ from bot.ui.embeds import preview_text
 Submit = Callable[[Requester], Awaitable[Job]]
 
 NO_PINGS = discord.AllowedMentions.none()
+# How long the provider's answer may take before the interaction must be acknowledged
+# (Discord drops an interaction not answered within 3 s).
+QUICK_ANSWER = 2.0
 
 
 def requester_of(interaction: discord.Interaction, message_id: int | None = None) -> Requester:
@@ -38,37 +44,52 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
 
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
-    """Check, defer, show the preview in the channel, then submit; a refusal removes it."""
+    """Check, submit, and show the progress line once the provider has taken the job."""
     await services(interaction).service.check(new)
-    if not interaction.response.is_done():
+    answered = interaction.response.is_done()
+    task = asyncio.create_task(submit(new.requester))
+    done, _ = await asyncio.wait({task}, timeout=None if answered else QUICK_ANSWER)
+    if not done:
+        # Slow to take (a big upload, a slow provider): acknowledge privately, so a refusal
+        # still leaves nothing in the channel. The job goes on whatever happens here.
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+    job = await task  # a refusal raises here and is answered ephemerally (report_error)
+    if done and not answered:
         await interaction.response.defer(thinking=True)
-    message = await interaction.edit_original_response(
-        content=preview_text(new), allowed_mentions=NO_PINGS
-    )
+    if done:
+        message = await interaction.edit_original_response(
+            content=preview_text(new), allowed_mentions=NO_PINGS
+        )
+    else:
+        message = await _post_preview(interaction, new)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()  # the private "thinking…"
+    await _attach(interaction, job, message)
     await _dm_hint(interaction)
-    try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
-    except BaseException:
-        # The reason goes to the member alone (report_error); nothing stays in the channel.
-        # Best effort: on shutdown the HTTP session may already be gone.
-        with contextlib.suppress(discord.HTTPException, RuntimeError):
-            await interaction.delete_original_response()
-        raise
+    return job
 
 
 async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Start one more job from an interaction already answered: its preview is a new message."""
     await services(interaction).service.check(new)
+    job = await submit(new.requester)
+    await _attach(interaction, job, await _post_preview(interaction, new))
+    return job
+
+
+async def _post_preview(interaction: discord.Interaction, new: NewJob) -> discord.Message:
     channel = interaction.channel
     if channel is None or not isinstance(channel, discord.abc.Messageable):
         raise RuntimeError("no channel to show the progress in")
-    message = await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
-    try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
-    except BaseException:
+    return await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
+
+
+async def _attach(interaction: discord.Interaction, job: Job, message: discord.Message) -> None:
+    """Hand the progress message to the publisher; if the job finished meanwhile, drop it."""
+    if not await services(interaction).service.attach_progress(job.id, message.id):
         with contextlib.suppress(discord.HTTPException):
             await message.delete()
-        raise
 
 
 DM_HINT = (

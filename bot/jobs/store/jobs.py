@@ -117,6 +117,18 @@ class JobRows(StoreBase):
             "UPDATE jobs SET progress_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
+    async def attach_progress_message(self, job_id: int, message_id: int) -> bool:
+        """Show an unfinished job's progress in a message; False once the job has finished.
+
+        Conditional, so it orders cleanly against the finishing transition: either the
+        finished job carries the message (and its publisher replaces it) or it never does.
+        """
+        return await self._write(
+            f"UPDATE jobs SET progress_message_id = ? WHERE id = ? AND status IN "
+            f"({_marks(UNFINISHED)})",
+            (message_id, job_id, *_values(UNFINISHED)),
+        )
+
     async def attach_provider_job(self, job_id: int, provider_job_id: str, at: float) -> None:
         """Record the provider id of a job cancelled while its submit was in flight."""
         await self._write(

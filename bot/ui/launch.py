@@ -47,7 +47,7 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     """Check, submit, and show the progress line once the provider has taken the job."""
     await services(interaction).service.check(new)
     answered = interaction.response.is_done()
-    task = asyncio.create_task(submit(new.requester))
+    task: asyncio.Future[Job] = asyncio.ensure_future(submit(new.requester))
     done, _ = await asyncio.wait({task}, timeout=None if answered else QUICK_ANSWER)
     if not done:
         # Slow to take (a big upload, a slow provider): acknowledge privately, so a refusal
@@ -57,6 +57,7 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
     if done and not answered:
         await interaction.response.defer(thinking=True)
+    message: discord.Message
     if done:
         message = await interaction.edit_original_response(
             content=preview_text(new), allowed_mentions=NO_PINGS

@@ -28,6 +28,7 @@ NO_PINGS = discord.AllowedMentions.none()
 # How long the provider's answer may take before the interaction must be acknowledged
 # (Discord drops an interaction not answered within 3 s).
 QUICK_ANSWER = 2.0
+_SUBMITS: set[asyncio.Future[Job]] = set()
 
 
 def requester_of(interaction: discord.Interaction, message_id: int | None = None) -> Requester:
@@ -48,6 +49,9 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     await services(interaction).service.check(new)
     answered = interaction.response.is_done()
     task: asyncio.Future[Job] = asyncio.ensure_future(submit(new.requester))
+    # Held until done: a paid submit must finish even if this handler is cancelled.
+    _SUBMITS.add(task)
+    task.add_done_callback(_SUBMITS.discard)
     done, _ = await asyncio.wait({task}, timeout=None if answered else QUICK_ANSWER)
     if not done:
         # Slow to take (a big upload, a slow provider): acknowledge privately, so a refusal

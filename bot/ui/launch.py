@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+import aiohttp
 import discord
 
 from bot.jobs.models import Job, NewJob, Requester
@@ -24,10 +26,12 @@ from bot.ui.embeds import preview_text
 
 Submit = Callable[[Requester], Awaitable[Job]]
 
+log = logging.getLogger(__name__)
+
 NO_PINGS = discord.AllowedMentions.none()
 # How long the provider's answer may take before the interaction must be acknowledged
 # (Discord drops an interaction not answered within 3 s).
-QUICK_ANSWER = 2.0
+QUICK_ANSWER = 1.5
 _SUBMITS: set[asyncio.Future[Job]] = set()
 
 
@@ -59,20 +63,32 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         with contextlib.suppress(discord.HTTPException):
             await interaction.response.defer(ephemeral=True, thinking=True)
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
-    if done and not answered:
-        await interaction.response.defer(thinking=True)
-    message: discord.Message
-    if done:
-        message = await interaction.edit_original_response(
-            content=preview_text(new), allowed_mentions=NO_PINGS
-        )
-    else:
-        message = await _post_preview(interaction, new)
-        with contextlib.suppress(discord.HTTPException):
-            await interaction.delete_original_response()  # the private "thinking…"
+    try:
+        message = await _show_progress(interaction, new, in_answer=bool(done) or answered)
+    except (discord.HTTPException, aiohttp.ClientError, RuntimeError) as error:
+        # Paid for and watched: its result is posted whatever happens to this line (e.g. the
+        # bot is shutting down and its HTTP session is closed).
+        log.warning("job %d: progress line not shown (%s)", job.id, error)
+        return job
     await _attach(interaction, job, message)
     await _dm_hint(interaction)
     return job
+
+
+async def _show_progress(
+    interaction: discord.Interaction, new: NewJob, *, in_answer: bool
+) -> discord.Message:
+    """The progress line: the interaction's own answer (`in_answer`), else a new post."""
+    if in_answer:
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+        return await interaction.edit_original_response(
+            content=preview_text(new), allowed_mentions=NO_PINGS
+        )
+    message = await _post_preview(interaction, new)
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()  # the private "thinking…"
+    return message
 
 
 async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:

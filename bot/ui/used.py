@@ -47,9 +47,15 @@ async def ask_before_repeating(
     """If pressing `action` again would pay for the same image, ask instead; True if asked."""
     if not action_for(action).ask_again:
         return False
-    done = (await services(interaction).service.used_actions(parent.id)).get(action)
+    bot = services(interaction)
+    done = (await bot.service.used_actions(parent.id)).get(action)
     if done is None:
         return False
+    # A member who could not run it anyway (limits, ban, pause) hears why, not a question.
+    new = NewJob(
+        JobKind.ACTION, parent.mode, requester_of(interaction), prompt=parent.prompt, action=action
+    )
+    await bot.service.check(new)
     view = discord.ui.View(timeout=None)
     view.add_item(RepeatButton.make(parent.id, index, action))
     await interaction.response.send_message(question(action, done), view=view, ephemeral=True)
@@ -104,6 +110,8 @@ class RepeatButton(
         await bot.service.check_button(requester, parent)
         new = NewJob(JobKind.ACTION, parent.mode, requester, prompt=parent.prompt, action=action)
         await bot.service.check(new)
+        # Answered at once (3 s rule), the button removed so it is not pressed twice; the
+        # progress line follows in the channel, or the reason in a private follow-up.
         human = action_for(action).human
-        await interaction.response.edit_message(content=f"{human}: started again.", view=None)
+        await interaction.response.edit_message(content=f"Starting {human} again…", view=None)
         await launch_in_channel(interaction, new, lambda r: bot.service.action(r, parent, action))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.jobs.models import Job
+from bot.jobs.models import GuildSettings, Job
 from tests.cogs.conftest import Harness
 from tests.fakes.discord import CHANNEL_ID, CHANNEL_MESSAGE, GUILD_ID, StoredMessage
 
@@ -94,7 +94,7 @@ async def test_confirming_upscales_again_even_after_a_restart(harness: Harness) 
     bodies = harness.tt_bodies("action")
     assert [body["action"] for body in bodies] == ["upsample2", "upsample2"]
     assert bodies[1]["jobId"] == parent.provider_job_id
-    assert question.content == "Upscale image #2: started again."
+    assert question.content == "Starting Upscale image #2 again…"
     assert question.buttons() == []
 
     async def second_upscale_posted() -> bool:
@@ -127,3 +127,17 @@ async def test_forged_confirm_for_an_unknown_job_is_refused(harness: Harness) ->
     assert answer.ephemeral
     assert "no longer know" in answer.data["content"]
     assert harness.tt_bodies("action") == []
+
+
+async def test_no_question_when_the_member_could_not_run_it_anyway(harness: Harness) -> None:
+    """Paused (or banned, or at a limit): the member hears why, not "Upscale again?"."""
+    grid, _, _, _ = await upscaled(harness)
+    await harness.until(lambda: grid.edits)
+    await harness.store.save_guild_settings(GuildSettings(GUILD_ID, paused=True))
+
+    click = await harness.click(grid, "U2")
+
+    text = harness.private_answer(click)
+    assert "paused" in text.lower()
+    assert "again?" not in text
+    assert len(harness.tt_bodies("action")) == 1

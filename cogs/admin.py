@@ -22,6 +22,7 @@ from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
 from bot.provider.models import MODES
+from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
 
@@ -300,7 +301,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
                 else f"{job.status} {job.progress or 0}%"
             )
             lines.append(
-                f"`{job.id}` <@{job.user_id}> {job.action or job.kind} · {state} · "
+                f"`{job.id}` <@{job.user_id}> {human_name(job.action) if job.action else job.kind}"
+                f" · {state} · "
                 f"{job.prompt[:60]}"
             )
         head = f"{service.in_flight} in flight and {service.queued} queued in all."

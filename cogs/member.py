@@ -13,6 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.actions import human_name
 from bot.ui.context import Services, is_moderator
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -88,7 +89,8 @@ class Member(commands.Cog):
                 state = f"running, {job.progress or 0}%"
             else:
                 state = "starting"
-            lines.append(f"Job {job.id} ({job.action or job.kind}): {state}")
+            what = human_name(job.action) if job.action else job.kind
+            lines.append(f"Job {job.id} ({what}): {state}")
         return lines or ["Nothing queued or running."]
 
     @app_commands.command(name="show", description="Post a past job here, with working buttons")

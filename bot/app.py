@@ -29,6 +29,7 @@ EXTENSIONS: Final = (
     "cogs.audit",
     "cogs.admin",
     "cogs.member",
+    "cogs.alerts",
 )
 
 

@@ -9,7 +9,7 @@ from bot.provider.models import MODES, Mode
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / "bot" / "provider" / "models.py"
-BUTTONS = {"reroll", "high_variation", "low_variation", "upscale_subtle", "zoom_out_2", "pan_left"}
+BUTTONS = {"high_variation", "low_variation", "upscale_subtle", "zoom_out_2", "pan_left"}
 
 
 def _sources() -> list[Path]:

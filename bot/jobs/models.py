@@ -96,6 +96,7 @@ class Job:
     post_claimed_at: float | None
     posted_at: float | None
     result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
+    estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
     def requester(self) -> Requester:

@@ -21,7 +21,7 @@ from bot.ui.context import services
 from bot.ui.errors import report_error
 from bot.ui.launch import launch, launch_in_channel, requester_of
 from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
-from bot.ui.used import ask_before_repeating
+from bot.ui.used import action_job, ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
@@ -102,9 +102,7 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         image = str(job.params.get("image", ""))
         await launch(interaction, new, lambda r: bot.service.describe(r, image, job.mode))
     else:
-        new = NewJob(
-            JobKind.ACTION, job.mode, requester_of(interaction), prompt=job.prompt, action=action
-        )
+        new = action_job(job, requester_of(interaction), action)
         await launch(interaction, new, lambda r: bot.service.action(r, job, action))
 
 

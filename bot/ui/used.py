@@ -15,7 +15,8 @@ from typing import Any, Final
 import discord
 
 from bot.errors import NotAllowed
-from bot.jobs.models import Job, JobKind, NewJob
+from bot.jobs.display import inherited
+from bot.jobs.models import Job, JobKind, NewJob, Requester
 from bot.ui.actions import action_for
 from bot.ui.context import services
 from bot.ui.errors import report_error
@@ -24,6 +25,18 @@ from bot.ui.layout import actions_for
 
 AGAIN_PREFIX: Final = "mjagain:"
 STALE: Final = "This question belongs to a result I no longer know; use the result's own buttons."
+
+
+def action_job(parent: Job, requester: Requester, action: str) -> NewJob:
+    """The job a button press will create, as checked and previewed before it is written."""
+    return NewJob(
+        JobKind.ACTION,
+        parent.mode,
+        requester,
+        prompt=parent.prompt,
+        action=action,
+        params=inherited(parent),  # so the preview names a blend's child like its result
+    )
 
 
 def result_link(job: Job) -> str:
@@ -52,10 +65,7 @@ async def ask_before_repeating(
     if done is None:
         return False
     # A member who could not run it anyway (limits, ban, pause) hears why, not a question.
-    new = NewJob(
-        JobKind.ACTION, parent.mode, requester_of(interaction), prompt=parent.prompt, action=action
-    )
-    await bot.service.check(new)
+    await bot.service.check(action_job(parent, requester_of(interaction), action))
     view = discord.ui.View(timeout=None)
     view.add_item(RepeatButton.make(parent.id, index, action))
     await interaction.response.send_message(question(action, done), view=view, ephemeral=True)
@@ -108,7 +118,7 @@ class RepeatButton(
         action = actions[self.index]
         requester = requester_of(interaction)
         await bot.service.check_button(requester, parent)
-        new = NewJob(JobKind.ACTION, parent.mode, requester, prompt=parent.prompt, action=action)
+        new = action_job(parent, requester, action)
         await bot.service.check(new)
         # Answered at once (3 s rule), the button removed so it is not pressed twice; the
         # progress line follows in the channel, or the reason in a private follow-up.

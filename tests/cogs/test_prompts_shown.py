@@ -26,7 +26,11 @@ async def test_blend_and_its_upscale_show_the_images_names(harness: Harness) -> 
     grid, _ = await harness.result_of(payload)
     assert grid.content == f"**Blend of my cat and IMG\\_0042** - {MENTION} (fast)"
 
-    upscale, _ = await harness.result_of(await harness.click(grid, "U2"))
+    click = await harness.click(grid, "U2")
+    shown = harness.discord.original(click["id"])
+    assert shown is not None
+    assert shown.contents[1].startswith("**Blend of my cat and IMG\\_0042** - Image #2 ")
+    upscale, _ = await harness.result_of(click)
     assert upscale.content == f"**Blend of my cat and IMG\\_0042** - Image #2 {MENTION}"
 
 

@@ -46,7 +46,7 @@ def result_link(job: Job) -> str:
 
 
 def question(action: str, done: Job) -> str:
-    """'Already upscaled: <link>. Upscale image #1 again? It is charged again.'"""
+    """'Already upscaled: <link>' and 'Upscale image #1 again? It costs the same credits again.'"""
     row = action_for(action)
     return (
         f"Already {row.past}: {result_link(done)}\n"

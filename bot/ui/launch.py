@@ -63,16 +63,30 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         with contextlib.suppress(discord.HTTPException):
             await interaction.response.defer(ephemeral=True, thinking=True)
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
-    try:
-        message = await _show_progress(interaction, new, in_answer=bool(done) or answered)
-    except (discord.HTTPException, aiohttp.ClientError, RuntimeError) as error:
-        # Paid for and watched: its result is posted whatever happens to this line (e.g. the
-        # bot is shutting down and its HTTP session is closed).
-        log.warning("job %d: progress line not shown (%s)", job.id, error)
-        return job
-    await _attach(interaction, job, message)
-    await _dm_hint(interaction)
+    showing = _show_progress(interaction, new, in_answer=bool(done) or answered)
+    if await _shown(interaction, job, showing):
+        await _dm_hint(interaction)
     return job
+
+
+async def _shown(
+    interaction: discord.Interaction, job: Job, showing: Awaitable[discord.Message]
+) -> bool:
+    """Hand the progress line to the publisher; False when it could not be shown.
+
+    The job is paid for and watched: its result is posted whatever happens to this line
+    (e.g. the bot is shutting down and its HTTP session is closed).
+    """
+    try:
+        message = await showing
+        # If the job finished meanwhile, its outcome was posted on its own: drop the line.
+        if not await services(interaction).service.attach_progress(job.id, message.id):
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+    except (discord.HTTPException, aiohttp.ClientError, RuntimeError) as error:
+        log.warning("job %d: progress line not shown (%s)", job.id, error)
+        return False
+    return True
 
 
 async def _show_progress(
@@ -95,7 +109,7 @@ async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submi
     """Start one more job from an interaction already answered: its preview is a new message."""
     await services(interaction).service.check(new)
     job = await submit(new.requester)
-    await _attach(interaction, job, await _post_preview(interaction, new))
+    await _shown(interaction, job, _post_preview(interaction, new))
     return job
 
 
@@ -104,13 +118,6 @@ async def _post_preview(interaction: discord.Interaction, new: NewJob) -> discor
     if channel is None or not isinstance(channel, discord.abc.Messageable):
         raise RuntimeError("no channel to show the progress in")
     return await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
-
-
-async def _attach(interaction: discord.Interaction, job: Job, message: discord.Message) -> None:
-    """Hand the progress message to the publisher; if the job finished meanwhile, drop it."""
-    if not await services(interaction).service.attach_progress(job.id, message.id):
-        with contextlib.suppress(discord.HTTPException):
-            await message.delete()
 
 
 DM_HINT = (

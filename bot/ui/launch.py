@@ -1,12 +1,14 @@
 """Starting a job from an interaction, the same way for commands and buttons.
 
-Every local check runs first and a refusal is answered at once, ephemerally, before
-anything is shown in the channel or spent. Then the job is submitted, and only once the
-provider has taken it is the progress line shown: a job refused at once leaves nothing in
-the channel, just the reason for the member alone. The progress message is the interaction's
-own response (deferred, then edited); after the 15-minute token lifetime it is still edited
-through the channel endpoint with the bot token. Should the submit outlast Discord's 3 s to
-answer, the interaction is acknowledged privately and the progress is posted to the channel.
+Every local check runs first, once, under the member's lock (the engine's Gate), and a
+refusal is answered at once, ephemerally, before anything is shown in the channel or spent;
+the ticket it returns holds the job's place in the limits until the job is written. Then the
+job is submitted, and only once the provider has taken it is the progress line shown: a job
+refused at once leaves nothing in the channel, just the reason for the member alone. The
+progress message is the interaction's own response (deferred, then edited); after the
+15-minute token lifetime it is still edited through the channel endpoint with the bot token.
+Should the submit outlast Discord's 3 s to answer, the interaction is acknowledged privately
+and the progress is posted to the channel.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from dataclasses import replace
 import aiohttp
 import discord
 
+from bot.jobs.gate import Ticket
 from bot.jobs.models import Job, NewJob, Requester
 from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
 
-Submit = Callable[[Requester], Awaitable[Job]]
+Submit = Callable[[Requester, Ticket], Awaitable[Job]]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,17 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Check, submit, and show the progress line once the provider has taken the job."""
-    await services(interaction).service.check(new)
+    service = services(interaction).service
+    ticket = await service.reserve(new)
+
+    async def submitting() -> Job:
+        try:
+            return await submit(new.requester, ticket)
+        finally:
+            service.release(ticket)  # whatever the submit did not use
+
     answered = interaction.response.is_done()
-    task: asyncio.Future[Job] = asyncio.ensure_future(submit(new.requester))
+    task: asyncio.Future[Job] = asyncio.ensure_future(submitting())
     # Held until done: a paid submit must finish even if this handler is cancelled.
     _SUBMITS.add(task)
     task.add_done_callback(_SUBMITS.discard)
@@ -96,19 +107,24 @@ async def _show_progress(
     if in_answer:
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
-        return await interaction.edit_original_response(
-            content=preview_text(new), allowed_mentions=NO_PINGS
-        )
+        try:
+            return await interaction.edit_original_response(
+                content=preview_text(new), allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException as error:  # the answer is gone: post the line instead
+            log.warning("progress line not shown in the answer (%s); posting it", error)
     message = await _post_preview(interaction, new)
     with contextlib.suppress(discord.HTTPException):
         await interaction.delete_original_response()  # the private "thinking…"
     return message
 
 
-async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
-    """Start one more job from an interaction already answered: its preview is a new message."""
-    await services(interaction).service.check(new)
-    job = await submit(new.requester)
+async def launch_in_channel(
+    interaction: discord.Interaction, new: NewJob, submit: Submit, ticket: Ticket
+) -> Job:
+    """Start one more job of a request already checked (`ticket`) from an interaction already
+    answered: its progress line is a new message, once the provider has taken the job."""
+    job = await submit(new.requester, ticket)
     await _shown(interaction, job, _post_preview(interaction, new))
     return job
 

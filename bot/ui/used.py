@@ -35,6 +35,7 @@ def action_job(parent: Job, requester: Requester, action: str) -> NewJob:
         requester,
         prompt=parent.prompt,
         action=action,
+        parent_id=parent.id,  # the one check then covers who may press (bot/jobs/policy.py)
         params=inherited(parent),  # so the preview names a blend's child like its result
     )
 
@@ -65,7 +66,9 @@ async def ask_before_repeating(
     if done is None:
         return False
     # A member who could not run it anyway (limits, ban, pause) hears why, not a question.
-    await bot.service.check(action_job(parent, requester_of(interaction), action))
+    bot.service.release(
+        await bot.service.reserve(action_job(parent, requester_of(interaction), action))
+    )
     view = discord.ui.View(timeout=None)
     view.add_item(RepeatButton.make(parent.id, index, action))
     await interaction.response.send_message(question(action, done), view=view, ephemeral=True)
@@ -116,12 +119,15 @@ class RepeatButton(
         if parent is None or parent.guild_id != interaction.guild_id or self.index >= len(actions):
             raise NotAllowed(STALE)
         action = actions[self.index]
-        requester = requester_of(interaction)
-        await bot.service.check_button(requester, parent)
-        new = action_job(parent, requester, action)
-        await bot.service.check(new)
-        # Answered at once (3 s rule), the button removed so it is not pressed twice; the
-        # progress line follows in the channel, or the reason in a private follow-up.
-        human = action_for(action).human
-        await interaction.response.edit_message(content=f"Starting {human} again…", view=None)
-        await launch_in_channel(interaction, new, lambda r: bot.service.action(r, parent, action))
+        new = action_job(parent, requester_of(interaction), action)
+        ticket = await bot.service.reserve(new)  # every check, who may press included
+        try:
+            # Answered at once (3 s rule), the button removed so it is not pressed twice; the
+            # progress line follows in the channel, or the reason in a private follow-up.
+            human = action_for(action).human
+            await interaction.response.edit_message(content=f"Starting {human} again…", view=None)
+            await launch_in_channel(
+                interaction, new, lambda r, t: bot.service.action(r, parent, action, t), ticket
+            )
+        finally:
+            bot.service.release(ticket)

@@ -22,6 +22,7 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
+from bot.ui.highlight import highlight_parent
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class Publisher(commands.Cog):
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
         try:
             await self._delete_progress(job)
+            await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
@@ -171,7 +173,9 @@ class Publisher(commands.Cog):
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        used = await self.services.service.used_actions(job.id)  # a re-post after a restart
+        limit = self._upload_limit(job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         return await rendered.send(channel, nonce=f"mj{job.id}")

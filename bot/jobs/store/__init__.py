@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bot.jobs.store.base import migrations
 from bot.jobs.store.community import Community
+from bot.jobs.store.editor import EditorRows
 from bot.jobs.store.jobs import JobRows
 
 
-class Store(JobRows, Community):
+class Store(JobRows, Community, EditorRows):
     """Async access to the bot's database."""
 
 

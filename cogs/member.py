@@ -14,6 +14,7 @@ from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
 from bot.ui.context import Services, is_moderator
+from bot.ui.lineage import family_lines
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
 
@@ -107,8 +108,11 @@ class Member(commands.Cog):
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
         message = await (await render(found, self.services.http_session)).send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
+        family = "\n".join(await family_lines(self.services.store, found))
         await interaction.followup.send(
-            f"Job {found.id} posted: {message.jump_url}", ephemeral=True
+            f"Job {found.id} posted: {message.jump_url}\n{family}"[:2000],
+            ephemeral=True,
+            suppress_embeds=True,
         )
 
     @app_commands.command(name="help", description="How to use mjbot on this server")

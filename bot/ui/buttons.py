@@ -16,10 +16,12 @@ import discord
 from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.context import services
+from bot.ui.editor_link import send_editor_link
 from bot.ui.errors import report_error
 from bot.ui.launch import launch, launch_in_channel, requester_of
 from bot.ui.layout import (
     IMAGINE_ALL,
+    INPAINT,
     REDESCRIBE,
     SEED,
     ButtonSpec,
@@ -100,6 +102,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await interaction.followup.send("Started all four prompts.", ephemeral=True)
     elif action == SEED:
         await _seed(interaction, job)
+    elif action == INPAINT:
+        await send_editor_link(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, requester_of(interaction))
         image = str(job.params.get("image", ""))

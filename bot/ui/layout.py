@@ -19,9 +19,8 @@ KEYCAPS: Final = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 # Describe results offer these instead of provider components.
 IMAGINE_ALL: Final = "imagine_all"
 REDESCRIBE: Final = "redescribe"
-# Components offered by the TT API that a plain button cannot run: Vary (Region) needs a
-# mask drawn by the member and its own endpoint (/inpaint), which has no editor here yet.
-NO_BUTTON: Final = frozenset({"inpaint"})
+# Vary (Region): its button answers with a link to the mask editor (bot/ui/editor_link.py).
+INPAINT: Final = "inpaint"
 # Grid results get a seed button on a row of its own (the TT API's seed endpoint).
 SEED: Final = "seed"
 
@@ -29,6 +28,7 @@ _FIXED: Final[dict[str, tuple[str | None, str | None]]] = {
     "reroll": (None, "🔄"),
     "high_variation": ("Vary (Strong)", "🪄"),
     "low_variation": ("Vary (Subtle)", "🪄"),
+    INPAINT: ("Vary (Region)", "🖌️"),
     "zoom_out_2": ("Zoom Out 2x", "🔍"),
     "zoom_out_1_5": ("Zoom Out 1.5x", "🔍"),
     "pan_left": (None, "⬅️"),
@@ -71,7 +71,7 @@ def actions_for(job: Job) -> tuple[str, ...]:
     if job.kind is JobKind.DESCRIBE:
         prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
         return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
-    components = tuple(c for c in job.components if c not in NO_BUTTON)
+    components = job.components
     if "upsample1" in components and job.kind is not JobKind.SEED:
         return (*components, SEED)
     return components

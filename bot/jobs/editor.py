@@ -152,6 +152,8 @@ class Editor:
         if not hmac.compare_digest(signature.encode(), (await self._sign(body)).encode()):
             raise LinkRefused(Refusal.FORGED)
         link = await self._store.editor_link(match[4])
+        if link is None and self._clock() >= int(match[3]):
+            raise LinkRefused(Refusal.EXPIRED)  # signed by us, long expired and forgotten
         if link is None or (link.requester.user_id, link.job_id) != (int(match[1]), int(match[2])):
             raise LinkRefused(Refusal.FORGED)
         return link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -22,9 +23,11 @@ async def install_editor(
     service: JobService,
     session: aiohttp.ClientSession,
     public_base_url: str,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> Editor:
     """Serve the Vary (Region) editor on `app`; returns the editor the routes use."""
-    await store.forget_editor_links(time.time() - KEEP_USED_LINKS)
-    editor = Editor(store, service)
+    await store.forget_editor_links(clock() - KEEP_USED_LINKS)
+    editor = Editor(store, service, clock)
     EditorRoutes(editor, ImageCache(session), public_base_url).install(app)
     return editor

@@ -1288,6 +1288,7 @@ class FakeDiscord:
             return _error(400, 50035, "Invalid Form Body", {"name": "1 to 100 characters."})
         thread = self.add_channel(message.id, name=name)
         thread.update(type=11, parent_id=str(message.channel_id), owner_id=self.bot_user["id"])
+        thread.update(message_count=0, member_count=1, total_message_sent=0)
         thread["thread_metadata"] = {
             "archived": False,
             "auto_archive_duration": 1440,

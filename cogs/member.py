@@ -128,7 +128,8 @@ class Member(commands.Cog):
             value=(
                 "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
                 "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
-                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
+                "🖌️ Vary (Region), Zoom Out, ⬅️➡️⬆️⬇️ pan\n"
+                "/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
             ),
             inline=False,
         )

@@ -708,8 +708,6 @@ class FakeTTApi:
         except (binascii.Error, ValueError) as exc:
             raise ApiError(400, "base64 format error") from exc
         parent = self._parent(body)
-        if "inpaint" not in parent.snapshot(self.clock())["data"]["components"]:
-            raise ApiError(400, "Vary (Region) is not available on this job")
         # The mask must have the image's size (checked when both are PNGs: width, height in IHDR).
         if (
             raw[:8] == self.image_bytes[:8] == b"\x89PNG\r\n\x1a\n"

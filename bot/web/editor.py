@@ -158,9 +158,12 @@ class EditorRoutes:
 async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
     if (request.content_length or 0) > MAX_SUBMIT:
         return _answer(413, "The mask is too large.")
-    data = await request.content.read(MAX_SUBMIT + 1)
-    if len(data) > MAX_SUBMIT:
-        return _answer(413, "The mask is too large.")
+    # read(n) returns what has arrived so far, not n bytes: gather chunks up to the cap.
+    data = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        data += chunk
+        if len(data) > MAX_SUBMIT:
+            return _answer(413, "The mask is too large.")
     try:
         body = json.loads(data)
     except ValueError:

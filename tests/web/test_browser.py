@@ -186,3 +186,18 @@ async def test_the_canvas_is_visible(site: Site, device: tuple[str, Browser]) ->
 
 def _close(pixel: Any, expected: tuple[int, int, int], tolerance: int = 12) -> bool:
     return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], expected, strict=True))
+
+
+async def test_lasso_fills_the_outlined_shape(site: Site, desktop: Browser) -> None:
+    _, _, box = await open_editor(site, desktop)
+    await click(desktop, "[data-tool=lasso]")
+    outline = [(60, 40), (260, 40), (260, 200), (60, 200), (62, 42)]
+    await drag(desktop, [to_view(box, IMAGE_SIZE, x, y) for x, y in outline])
+    await click(desktop, "#submit")
+    await desktop.wait_for("return !document.getElementById('done').hidden")
+
+    mask = received_mask(site)
+    inside = [mask.getpixel((x, y)) for x in range(70, 251, 10) for y in range(50, 191, 10)]
+    assert set(inside) == {255}, "the lasso's inside is not all white"
+    for outside in ((20, 20), (300, 220), (160, 225), (30, 120)):
+        assert mask.getpixel(outside) == 0

@@ -353,3 +353,39 @@ async def test_the_result_is_posted_as_a_reply_to_the_upscale(
     assert "U1" in [b.get("label") for b in result.buttons()]  # a grid with its buttons
     progress = h.discord.message(job.progress_message_id)
     assert progress.deleted  # the progress line went once the grid was there
+
+
+async def test_a_body_larger_than_a_callback_is_still_accepted(
+    site: Site, browser_session: aiohttp.ClientSession
+) -> None:
+    """The callback route caps bodies at 256 KB; a big mask must not hit that cap."""
+    upscaled, _ = await site.upscale()
+    url = await site.link(upscaled)
+    _, _, csrf = await open_page(browser_session, url)
+    body = {"csrf": csrf, "prompt": "x", "mask": mask_png(box=(1, 1, 50, 50))}
+    body["padding"] = "x" * 600_000
+    headers = {"Origin": site.base, "Content-Type": "application/json"}
+
+    async with browser_session.post(url, data=json.dumps(body), headers=headers) as response:
+        assert response.status == 200
+    assert len(site.harness.tt_bodies("inpaint")) == 1
+
+
+async def test_a_chunked_body_without_a_length_is_capped_too(
+    site: Site, browser_session: aiohttp.ClientSession
+) -> None:
+    upscaled, _ = await site.upscale()
+    url = await site.link(upscaled)
+    await open_page(browser_session, url)
+
+    async def endless() -> Any:
+        yield b'{"csrf": "x", "mask": "'
+        for _ in range(200):  # 12.8 MB, past the 8 MB cap, in 64 KB chunks
+            yield b"A" * 65536
+
+    headers = {"Origin": site.base, "Content-Type": "application/json"}
+    async with browser_session.post(url, data=endless(), headers=headers) as response:
+        status = response.status
+
+    assert status == 413
+    assert site.harness.tt_bodies("inpaint") == []

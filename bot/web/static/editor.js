@@ -209,6 +209,13 @@
   picture.addEventListener("error", () => {
     say("The image could not be loaded. Reload the page to try again.", true);
   });
+  // The expiry in the member's own time zone (the server only knows UTC).
+  const expiry = document.querySelector("time[datetime]");
+  if (expiry) {
+    const when = new Date(expiry.getAttribute("datetime"));
+    const options = { hour: "2-digit", minute: "2-digit" };
+    if (!isNaN(when)) expiry.textContent = "at " + when.toLocaleTimeString([], options);
+  }
   say("Paint the region you want Midjourney to change.");
   redraw();
 })();

@@ -201,9 +201,10 @@ class Publisher(commands.Cog):
                 raise
         # The parent's thread was deleted or closed to the bot: post where it was asked.
         log.info("job %d: thread %d unavailable, posting in the channel", job.id, place.channel_id)
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        place = await result_place(self.services.store, job, thread=False)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
         rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
-        return await rendered.send(channel, nonce=f"mj{job.id}")
+        return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

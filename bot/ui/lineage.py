@@ -31,13 +31,13 @@ class Place:
     reference: discord.MessageReference | None = None
 
 
-async def result_place(store: Store, job: Job) -> Place:
-    """Where a finished job's result is posted."""
+async def result_place(store: Store, job: Job, *, thread: bool = True) -> Place:
+    """Where a finished job's result is posted (`thread=False`: never in the parent's thread)."""
     channel_id = job.channel_id or 0
     parent = await store.get_job(job.parent_id) if job.parent_id is not None else None
     if parent is None:
         return Place(channel_id)
-    if parent.thread_id:
+    if parent.thread_id and thread:
         channel_id = parent.thread_id
     return Place(channel_id, await _reply_to(store, parent, channel_id, job.guild_id))
 

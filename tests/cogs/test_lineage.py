@@ -148,3 +148,17 @@ async def _posted_child(harness: Harness, parent_id: int) -> Job | None:
 async def _children_posted(harness: Harness, parent_id: int, count: int) -> bool:
     children = await harness.store.children_of(parent_id)
     return len([c for c in children if c.posted_at is not None]) >= count
+
+
+async def test_a_deleted_thread_sends_follow_ups_back_to_the_channel(harness: Harness) -> None:
+    await threads(harness, "on")
+    grid, grid_job = await harness.grid(PROMPT)
+    thread_id = await harness.until(lambda: _thread_of(harness, grid_job.id))
+    del harness.discord.channels[thread_id]  # a moderator deleted the thread
+
+    await harness.click(grid, "U3")
+    upscale = await harness.until(lambda: _posted_child(harness, grid_job.id))
+
+    message = posted_in(harness, upscale)
+    assert message.channel_id == CHANNEL_ID
+    assert message.extra["message_reference"]["message_id"] == str(grid.id)

@@ -86,7 +86,7 @@ class Publisher(commands.Cog):
             message = await channel.send(
                 preview_text(job),
                 allowed_mentions=discord.AllowedMentions.none(),
-                reference=place.reference,
+                reference=place.reference,  # type: ignore[arg-type]  # None: not a reply
             )
         except discord.HTTPException as error:
             log.warning("progress line of job %d not posted: %s", job.id, error)

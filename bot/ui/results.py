@@ -50,7 +50,7 @@ class Rendered:
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
             nonce=nonce,
-            reference=reference,  # None: not a reply
+            reference=reference,  # type: ignore[arg-type]  # None (the default): not a reply
         )
 
 

@@ -108,7 +108,7 @@ class Publisher(commands.Cog):
         await self._edit_soon(entry)
 
     async def _edit_soon(self, entry: _Progress) -> None:
-        text = progress_text(entry.job, self.services.service.position(entry.job.id))
+        text = self._progress_text(entry.job)
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -121,9 +121,13 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = progress_text(entry.job, self.services.service.position(entry.job.id))
+            text = self._progress_text(entry.job)
             if text != entry.shown:
                 await self._edit(entry, text)
+
+    def _progress_text(self, job: Job) -> str:
+        service = self.services.service
+        return progress_text(job, service.position(job.id), held=service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()

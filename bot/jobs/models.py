@@ -97,6 +97,7 @@ class Job:
     post_claimed_at: float | None
     posted_at: float | None
     thread_id: int | None = None  # the thread started from its result (threads on)
+    estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
     def requester(self) -> Requester:

@@ -9,12 +9,13 @@ the webhook and a restarted process can race without double-posting.
 from __future__ import annotations
 
 from bot.jobs.store.base import migrations
+from bot.jobs.store.budgets import BudgetRows
 from bot.jobs.store.community import Community
 from bot.jobs.store.editor import EditorRows
 from bot.jobs.store.jobs import JobRows
 
 
-class Store(JobRows, Community, EditorRows):
+class Store(JobRows, Community, BudgetRows, EditorRows):
     """Async access to the bot's database."""
 
 

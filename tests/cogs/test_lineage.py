@@ -92,8 +92,10 @@ async def test_threads_follow_the_channel_allow_list(harness: Harness) -> None:
     await threads(harness, "on")
     await harness.admin("channels allow", channel=str(CHANNEL_ID))
     grid, grid_job = await harness.grid(PROMPT)
+    thread_id = await harness.until(lambda: _thread_of(harness, grid_job.id))
     await harness.click(grid, "U1")
     upscale = await harness.until(lambda: _posted_child(harness, grid_job.id))
+    assert posted_in(harness, upscale).channel_id == thread_id
 
     # The thread is not on the list, but it belongs to a channel that is.
     await harness.click(posted_in(harness, upscale), "Vary (Subtle)")

@@ -68,7 +68,7 @@ async def posted_result(site: Site) -> Job:
                 return job
         return None
 
-    return await site.harness.until(done, within=10)
+    return await site.harness.until(done, within=20)
 
 
 async def click(browser: Browser, selector: str) -> None:

@@ -344,7 +344,7 @@ async def test_the_result_is_posted_as_a_reply_to_the_upscale(
         job = await h.store.get_job(answer["job"])
         return job if job is not None and job.posted_at is not None else None
 
-    job = await h.until(posted)
+    job = await h.until(posted, within=15)
     assert job.status is JobStatus.SUCCEEDED
     result = h.discord.message(job.result_message_id)
     assert result.extra["message_reference"]["message_id"] == str(upscaled.id)
@@ -352,7 +352,9 @@ async def test_the_result_is_posted_as_a_reply_to_the_upscale(
     assert result.content.startswith("**a red lantern** - Vary (Region) by")
     assert "U1" in [b.get("label") for b in result.buttons()]  # a grid with its buttons
     progress = h.discord.message(job.progress_message_id)
-    assert progress.deleted  # the progress line went once the grid was there
+    assert progress.extra["message_reference"]["message_id"] == str(upscaled.id)
+    # The progress line goes once the grid is there (just after the post is recorded).
+    await h.until(lambda: progress.deleted)
 
 
 async def test_a_body_larger_than_a_callback_is_still_accepted(

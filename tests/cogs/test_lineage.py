@@ -90,7 +90,7 @@ async def test_with_threads_on_follow_ups_go_into_the_grids_thread(harness: Harn
 
 async def test_threads_follow_the_channel_allow_list(harness: Harness) -> None:
     await threads(harness, "on")
-    await harness.admin("channels allow", channel=str(CHANNEL_ID))
+    assert await harness.store.allow_channel(GUILD_ID, CHANNEL_ID)
     grid, grid_job = await harness.grid(PROMPT)
     thread_id = await harness.until(lambda: _thread_of(harness, grid_job.id))
     await harness.click(grid, "U1")

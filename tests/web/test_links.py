@@ -58,3 +58,41 @@ async def test_each_click_gets_its_own_link(
     assert status == 200
     assert (await submit(browser_session, site, second, csrf))[0] == 200
     assert len(site.harness.tt_bodies("inpaint")) == 2
+
+
+async def test_a_refusal_by_the_tt_api_gives_the_link_back(
+    site: Site, browser_session: aiohttp.ClientSession
+) -> None:
+    """Nothing was charged, so the member may fix the prompt and send again."""
+    upscaled, _ = await site.upscale()
+    url = await site.link(upscaled)
+    _, _, csrf = await open_page(browser_session, url)
+    refusal = {"status": "FAILED", "message": "[Banned prompt detected] Sorry!", "data": None}
+    site.harness.tt.fail_next("/inpaint", 400, refusal)
+
+    status, answer = await submit(browser_session, site, url, csrf)
+    again = await submit(browser_session, site, url, csrf, prompt="a blue lantern")
+
+    assert status == 409
+    assert "refused" in answer["error"]
+    assert again[0] == 200
+    bodies = site.harness.tt_bodies("inpaint")
+    assert [body["prompt"] for body in bodies] == ["a red lantern", "a blue lantern"]
+
+
+async def test_an_unconfirmed_send_keeps_the_link_spent(
+    site: Site, browser_session: aiohttp.ClientSession
+) -> None:
+    """The TT API may have taken it: sending again could charge twice."""
+    upscaled, _ = await site.upscale()
+    url = await site.link(upscaled)
+    _, _, csrf = await open_page(browser_session, url)
+    site.harness.tt.fail_next("/inpaint", 502, times=10, accept_first=True)
+
+    status, answer = await submit(browser_session, site, url, csrf)
+    again = await submit(browser_session, site, url, csrf)
+
+    assert status == 409
+    assert "not sent again" in answer["error"]
+    assert again[0] == 403
+    assert "already used" in again[1]["error"]

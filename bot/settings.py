@@ -59,6 +59,7 @@ class Settings:
     max_jobs_in_progress: int = 10
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = frozenset()
+    allowed_guild_ids: frozenset[int] = frozenset()  # empty: every server the bot is in
     log_level: str = "INFO"
     # Where the bot's web server is reachable: TT API callbacks and the Vary (Region) editor.
     public_base_url: str | None = None
@@ -173,6 +174,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     dev_guild_id = read.snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None
     owners = [part.strip() for part in read.raw("OWNER_IDS").split(",") if part.strip()]
     owner_ids = frozenset(filter(None, (read.snowflake("OWNER_IDS", owner) for owner in owners)))
+    allowed = [part.strip() for part in read.raw("ALLOWED_GUILD_IDS").split(",") if part.strip()]
+    allowed_guild_ids = frozenset(
+        filter(None, (read.snowflake("ALLOWED_GUILD_IDS", guild) for guild in allowed))
+    )
     log_level = read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
     public_url = _public_url(read)
     host, port = _bind(read)
@@ -193,6 +198,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_jobs_in_progress=max_jobs,
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
+        allowed_guild_ids=allowed_guild_ids,
         log_level=log_level,
         public_base_url=public_url,
         webhook_host=host,

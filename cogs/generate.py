@@ -47,7 +47,7 @@ class Generate(commands.Cog):
         chosen = await self._mode(interaction, mode)
         prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
         new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-        await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
+        await launch(interaction, new, lambda r, t: self.bot.service.imagine(r, prompt, chosen, t))
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(
@@ -80,9 +80,9 @@ class Generate(commands.Cog):
         chosen = await self._mode(interaction, mode)
         shape = dimensions.value if dimensions else "SQUARE"
 
-        async def submit(requester: Any) -> Any:
+        async def submit(requester: Any, ticket: Any) -> Any:
             urls = [await as_data_url(image) for image in images.values()]
-            return await self.bot.service.blend(requester, urls, shape, chosen)
+            return await self.bot.service.blend(requester, urls, shape, chosen, ticket)
 
         new = NewJob(JobKind.BLEND, chosen, requester_of(interaction))
         await launch(interaction, new, submit)
@@ -100,8 +100,9 @@ class Generate(commands.Cog):
         check_image(image, "image")
         chosen = await self._mode(interaction, mode)
 
-        async def submit(requester: Any) -> Any:
-            return await self.bot.service.describe(requester, await as_data_url(image), chosen)
+        async def submit(requester: Any, ticket: Any) -> Any:
+            url = await as_data_url(image)
+            return await self.bot.service.describe(requester, url, chosen, ticket)
 
         new = NewJob(JobKind.DESCRIBE, chosen, requester_of(interaction))
         await launch(interaction, new, submit)

@@ -14,7 +14,7 @@ from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
 from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
-from bot.ui.context import Services, is_moderator
+from bot.ui.context import Services, is_moderator, is_owner
 from bot.ui.lineage import family_lines
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -60,7 +60,7 @@ class Member(commands.Cog):
             f"suffix: {f'`{user.prompt_suffix}`' if user.prompt_suffix else 'none'} · "
             f"DM copy: {'on' if user.dm_copy else 'off'}"
         )
-        if is_moderator(interaction):
+        if is_owner(interaction):  # the owner's account, shared by every server
             try:
                 balance = (await self.services.service.account()).balance
                 lines.append(f"Account balance: {balance:g} credits" if balance is not None else "")
@@ -85,10 +85,11 @@ class Member(commands.Cog):
     async def _queue_lines(self, user_id: int) -> list[str]:
         service = self.services.service
         lines = []
+        positions = service.positions()
         for job in await self.services.store.unfinished_jobs():
             if job.user_id != user_id:
                 continue
-            position = service.position(job.id)
+            position = positions.get(job.id)
             if position is not None:
                 state = f"queued, {position} ahead" if position else "queued, next up"
             elif job.status is JobStatus.RUNNING:
@@ -103,8 +104,10 @@ class Member(commands.Cog):
     async def show(self, interaction: discord.Interaction, job: str) -> None:
         """Re-post a finished job in this channel."""
         found = await self.services.store.find_job(job)
-        if found is None:
-            raise UserFacingError(f"I know no job “{job}”.")
+        if found is None or (
+            found.guild_id != interaction.guild_id and not is_owner(interaction)
+        ):  # another server's job is unknown here: its prompt and credits are theirs
+            raise UserFacingError(f"I know no job “{job}” on this server.")
         if found.user_id != interaction.user.id and not is_moderator(interaction):
             raise NotAllowed("You can show your own jobs only.")
         if found.status is not JobStatus.SUCCEEDED or not found.image_url:

@@ -107,8 +107,14 @@ class Publisher(commands.Cog):
         entry.job = job
         await self._edit_soon(entry)
 
-    async def _edit_soon(self, entry: _Progress) -> None:
-        text = self._progress_text(entry.job)
+    async def _edit_soon(self, entry: _Progress, positions: dict[int, int] | None = None) -> None:
+        # One refresh passes every position, computed once: per-job look-ups were O(n) each.
+        position = (
+            positions.get(entry.job.id)
+            if positions is not None
+            else self.services.service.position(entry.job.id)
+        )
+        text = self._progress_text(entry.job, position)
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -121,13 +127,12 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = self._progress_text(entry.job)
+            text = self._progress_text(entry.job, self.services.service.position(entry.job.id))
             if text != entry.shown:
                 await self._edit(entry, text)
 
-    def _progress_text(self, job: Job) -> str:
-        service = self.services.service
-        return progress_text(job, service.position(job.id), held=service.payment_hold)
+    def _progress_text(self, job: Job, position: int | None) -> str:
+        return progress_text(job, position, held=self.services.service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -144,9 +149,12 @@ class Publisher(commands.Cog):
     @tasks.loop(seconds=EDIT_INTERVAL)
     async def _refresh_queue(self) -> None:
         # Queue positions change when other jobs start, which is no event of this job.
-        for entry in list(self._progress.values()):
-            if entry.job.status is JobStatus.QUEUED:
-                await self._edit_soon(entry)
+        queued = [e for e in self._progress.values() if e.job.status is JobStatus.QUEUED]
+        if not queued:
+            return
+        positions = self.services.service.positions()
+        for entry in queued:
+            await self._edit_soon(entry, positions)
 
     # -- results --------------------------------------------------------------------------
 

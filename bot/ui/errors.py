@@ -12,7 +12,9 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import LimitReached, UserFacingError
+from bot.errors import LimitReached, NotAllowed, UserFacingError
+from bot.jobs.policy import SERVER_ONLY
+from bot.ui.context import services
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +55,16 @@ class Tree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         await report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Servers only: Discord hides the commands elsewhere, and this enforces it."""
+        refusal = None
+        allowed_ids = services(interaction).settings.allowed_guild_ids
+        if interaction.guild_id is None:
+            refusal = SERVER_ONLY
+        elif allowed_ids and interaction.guild_id not in allowed_ids:
+            refusal = "mjbot is not enabled on this server."  # leaving it failed, or is under way
+        if refusal is not None:
+            await report_error(interaction, NotAllowed(refusal))
+            return False
+        return True

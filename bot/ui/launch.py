@@ -1,10 +1,11 @@
 """Starting a job from an interaction, the same way for commands and buttons.
 
-Every local check runs first and a refusal is answered at once, ephemerally, before
-anything is shown in the channel or spent. Then defer (Discord drops an interaction not
-answered within 3 s), show the progress line, and submit. The progress message is the
-interaction's own response; after the 15-minute token lifetime it is still edited through
-the channel endpoint with the bot token.
+Every local check runs first, once, under the member's lock (the engine's Gate), and a
+refusal is answered at once, ephemerally, before anything is shown in the channel or spent;
+the ticket it returns holds the job's place in the limits until the job is written. Then
+defer (Discord drops an interaction not answered within 3 s), show the progress line, and
+submit. The progress message is the interaction's own response; after the 15-minute token
+lifetime it is still edited through the channel endpoint with the bot token.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import replace
 
 import discord
 
+from bot.jobs.gate import Ticket
 from bot.jobs.models import Job, NewJob, Requester
 from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
 
-Submit = Callable[[Requester], Awaitable[Job]]
+Submit = Callable[[Requester, Ticket], Awaitable[Job]]
 
 NO_PINGS = discord.AllowedMentions.none()
 
@@ -48,7 +50,17 @@ def _thread_parent(interaction: discord.Interaction) -> int | None:
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Check, defer, show the preview in the channel, then submit; a refusal removes it."""
-    await services(interaction).service.check(new)
+    service = services(interaction).service
+    ticket = await service.reserve(new)
+    try:
+        return await _launch(interaction, new, submit, ticket)
+    finally:
+        service.release(ticket)  # whatever the submit did not use
+
+
+async def _launch(
+    interaction: discord.Interaction, new: NewJob, submit: Submit, ticket: Ticket
+) -> Job:
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
     message = await interaction.edit_original_response(
@@ -56,7 +68,7 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     )
     await _dm_hint(interaction)
     try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
+        return await submit(replace(new.requester, progress_message_id=message.id), ticket)
     except BaseException:
         # The reason goes to the member alone (report_error); nothing stays in the channel.
         # Best effort: on shutdown the HTTP session may already be gone.
@@ -65,15 +77,17 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         raise
 
 
-async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
-    """Start one more job from an interaction already answered: its preview is a new message."""
-    await services(interaction).service.check(new)
+async def launch_in_channel(
+    interaction: discord.Interaction, new: NewJob, submit: Submit, ticket: Ticket
+) -> Job:
+    """Start one more job of a request already checked (`ticket`): its preview is a new
+    message, since the interaction was answered already."""
     channel = interaction.channel
     if channel is None or not isinstance(channel, discord.abc.Messageable):
         raise RuntimeError("no channel to show the progress in")
     message = await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
     try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
+        return await submit(replace(new.requester, progress_message_id=message.id), ticket)
     except BaseException:
         with contextlib.suppress(discord.HTTPException):
             await message.delete()

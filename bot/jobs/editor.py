@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Final
 
 from bot.errors import JobRejected, UserFacingError
+from bot.jobs.gate import Ticket
 from bot.jobs.models import EditorLink, Job, JobKind, NewJob, Requester
 from bot.jobs.service import JobService
 from bot.jobs.states import JobStatus
@@ -132,17 +133,26 @@ class Editor:
         prompt = " ".join(prompt.split())[:MAX_PROMPT] or parent.prompt
         await self._service.check_button(requester, parent)
         new = NewJob(JobKind.INPAINT, parent.mode, requester, prompt=prompt, parent_id=parent.id)
-        await self._service.check(new)
-        if not await self._store.use_editor_link(grant.link.nonce):
-            raise LinkRefused(Refusal.USED)
+        ticket = await self._service.reserve(new)  # every check, once, under the member's lock
         try:
-            job = await self._service.inpaint(requester, parent, mask, prompt)
+            if not await self._store.use_editor_link(grant.link.nonce):
+                raise LinkRefused(Refusal.USED)
+            job = await self._spend(self._service, grant, (mask, prompt), ticket)
+        finally:
+            self._service.release(ticket)
+        log.info("editor link of job %d spent on job %d", parent.id, job.id)
+        return job
+
+    async def _spend(
+        self, service: JobService, grant: Grant, region: tuple[str, str], ticket: Ticket
+    ) -> Job:
+        mask, prompt = region
+        try:
+            return await service.inpaint(grant.link.requester, grant.job, mask, prompt, ticket)
         except UserFacingError as error:
             if not (isinstance(error, JobRejected) and error.kind is ErrorKind.UNKNOWN_OUTCOME):
                 await self._store.unuse_editor_link(grant.link.nonce)
             raise
-        log.info("editor link of job %d spent on job %d", parent.id, job.id)
-        return job
 
     async def _verified(self, token: str) -> EditorLink:
         match = _TOKEN.fullmatch(token)

@@ -27,10 +27,10 @@ async def send_editor_link(interaction: discord.Interaction, job: Job) -> None:
     """Check as for any button, then answer with the member's own link (or how to enable it)."""
     bot = services(interaction)
     requester = requester_of(interaction)
-    # The same checks as starting the job itself, so a refusal comes now, not after painting.
-    await bot.service.check(
-        NewJob(JobKind.INPAINT, job.mode, requester, prompt=job.prompt, parent_id=job.id)
-    )
+    # The same checks as starting the job itself, so a refusal comes now, not after painting;
+    # nothing is held: the editor checks again when the mask is submitted.
+    new = NewJob(JobKind.INPAINT, job.mode, requester, prompt=job.prompt, parent_id=job.id)
+    bot.service.release(await bot.service.reserve(new))
     base = bot.settings.public_base_url
     if not base:
         await interaction.response.send_message(NOT_CONFIGURED, ephemeral=True)

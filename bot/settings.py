@@ -10,8 +10,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.jobs.prices import PricesError, parse_prices
+from bot.provider.models import MODES
 
-MODES: Final = ("fast", "relax", "turbo")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
 # A Discord bot token is three base64url parts joined by dots; checking the shape

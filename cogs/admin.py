@@ -22,12 +22,13 @@ from bot.jobs.models import GuildSettings
 from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
+from bot.provider.models import MODES
 from bot.ui import budget as budget_ui
+from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator, is_owner
 from cogs.admin_credits import CreditCommands
 
-MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
 
 
@@ -263,7 +264,8 @@ class Admin(
         )
         wrong = [mode for mode in chosen if mode not in MODES]
         if wrong or not chosen:
-            raise UserFacingError(f"Modes are fast, relax and turbo; got “{allowed}”.")
+            names = f"{', '.join(MODES[:-1])} and {MODES[-1]}"
+            raise UserFacingError(f"Modes are {names}; got “{allowed}”.")
         if default.value not in chosen:
             raise UserFacingError(
                 f"The default ({default.value}) must be one of the allowed modes."
@@ -360,7 +362,8 @@ class Admin(
                 else f"{job.status} {job.progress or 0}%"
             )
             lines.append(
-                f"`{job.id}` <@{job.user_id}> {job.action or job.kind} · {state} · "
+                f"`{job.id}` <@{job.user_id}> {human_name(job.action) if job.action else job.kind}"
+                f" · {state} · "
                 f"{job.prompt[:60]}"
             )
         head = f"{service.in_flight} in flight and {service.queued} queued in all."

@@ -13,6 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.actions import human_name
 from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator, is_owner
 from bot.ui.lineage import family_lines
@@ -96,7 +97,8 @@ class Member(commands.Cog):
                 state = f"running, {job.progress or 0}%"
             else:
                 state = "starting"
-            lines.append(f"Job {job.id} ({job.action or job.kind}): {state}")
+            what = human_name(job.action) if job.action else job.kind
+            lines.append(f"Job {job.id} ({what}): {state}")
         return lines or ["Nothing queued or running."]
 
     @app_commands.command(name="show", description="Post a past job here, with working buttons")
@@ -115,7 +117,9 @@ class Member(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = interaction.channel_id or 0
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        message = await (await render(found, self.services.http_session)).send(channel)
+        used = await self.services.service.used_actions(found.id)
+        rendered = await render(found, self.services.http_session, used=used)
+        message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
         family = "\n".join(await family_lines(self.services.store, found))
         await interaction.followup.send(
@@ -138,7 +142,8 @@ class Member(commands.Cog):
                 "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
                 "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
                 "🖌️ Vary (Region), Zoom Out, ⬅️➡️⬆️⬇️ pan\n"
-                "/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
+                "/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four\n"
+                "A blurple button was already used; an upscale asks before running again."
             ),
             inline=False,
         )

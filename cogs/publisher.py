@@ -22,6 +22,7 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
+from bot.ui.highlight import highlight_parent
 from bot.ui.lineage import progress_place, result_place, start_thread
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
 
@@ -186,6 +187,7 @@ class Publisher(commands.Cog):
         try:
             await start_thread(self.bot.http, self.services.store, job, message)
             await self._delete_progress(job)
+            await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
@@ -203,7 +205,9 @@ class Publisher(commands.Cog):
             return await self._post_failure(job)
         place = await result_place(self.services.store, job)
         channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        used = await self.services.service.used_actions(job.id)  # a re-post after a restart
+        limit = self._upload_limit(job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         try:
@@ -215,7 +219,7 @@ class Publisher(commands.Cog):
         log.info("job %d: thread %d unavailable, posting in the channel", job.id, place.channel_id)
         place = await result_place(self.services.store, job, thread=False)
         channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        rendered = await render(job, self.services.http_session, limit, used)
         return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
 
     async def _dm_copy(self, job: Job) -> None:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.jobs.states import JobStatus
+from bot.provider.models import MODES
 
 
 class JobKind(StrEnum):
@@ -97,6 +98,7 @@ class Job:
     post_claimed_at: float | None
     posted_at: float | None
     thread_id: int | None = None  # the thread started from its result (threads on)
+    result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
     estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
@@ -128,7 +130,7 @@ class GuildSettings:
     guild_id: int
     default_mode: str | None = None
     paused: bool = False
-    allowed_modes: tuple[str, ...] = ("fast", "relax", "turbo")
+    allowed_modes: tuple[str, ...] = MODES
     buttons_who: str = "anyone"  # or "requester"
     required_role_id: int | None = None
     log_channel_id: int | None = None

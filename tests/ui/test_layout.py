@@ -103,10 +103,10 @@ def test_post_upscale_set_fits_and_keeps_every_action() -> None:
 
 
 def test_vary_region_sits_with_the_other_varies() -> None:
-    """🖌️ Vary (Region) joins Vary (Strong) and (Subtle), as on Midjourney's own bot."""
+    """🖌️ Vary (Region) joins Vary (Subtle) and (Strong), as on Midjourney's own bot."""
     components = ("upscale_subtle", "high_variation", "low_variation", "inpaint", "zoom_out_2")
     specs = layout(make_job(components=components))
-    assert shown(specs)[1] == ["Vary (Strong)", "Vary (Subtle)", "Vary (Region)"]
+    assert shown(specs)[1] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
     [region] = [spec for spec in specs if spec.action == "inpaint"]
     assert region.emoji == "🖌️"
 

@@ -16,6 +16,7 @@ import discord
 
 from bot.jobs.models import Job, JobKind
 from bot.jobs.store import Store
+from bot.ui.actions import human_name
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ async def family_lines(store: Store, job: Job, limit: int = 10) -> list[str]:
 
 
 async def _described(store: Store, job: Job) -> str:
-    what = job.action or job.kind.value
+    what = human_name(job.action) if job.action else job.kind.value
     text = f"job {job.id} ({what}, {job.status})"
     place = await store.result_place(job.id)
     if place is not None:

@@ -129,8 +129,8 @@ async def test_show_lists_the_parent_and_the_children(harness: Harness) -> None:
     jump = f"https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/{grid.id}"
     assert f"Made from job {grid_job.id} (imagine, succeeded): {jump}" in about_upscale
     assert "Nothing made from it yet." in about_upscale
-    assert f"job {upscale.id} (upsample1, succeeded)" in about_grid
-    assert "(variation3, succeeded)" in about_grid
+    assert f"job {upscale.id} (Upscale image #1, succeeded)" in about_grid
+    assert "(Variations of image #3, succeeded)" in about_grid
 
 
 def _private(harness: Harness, payload: dict[str, Any]) -> str:

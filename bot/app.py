@@ -20,6 +20,7 @@ from bot.ui.buttons import JobButton
 from bot.ui.errors import Tree
 from bot.ui.guilds import SERVER_CONTEXTS, SERVER_INSTALLS, leave_if_unlisted, leave_unlisted
 from bot.ui.settings_panel import ModeSelect, SettingsButton
+from bot.ui.used import RepeatButton
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class MjBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Migrate, register the buttons, load the cogs, start the engine, sync commands."""
         await self.store.migrate()
-        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton)
+        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton, RepeatButton)
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)

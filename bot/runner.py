@@ -20,6 +20,7 @@ from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_htt
 from bot.logs import redact
 from bot.provider.pool import ProviderPool
 from bot.settings import Settings
+from bot.web.setup import install_editor
 
 log = logging.getLogger(__name__)
 # The demo draws in seconds and its fetches are local and free: poll it five times as often.
@@ -73,6 +74,7 @@ async def _run_bot(
     server = None
     if secret is not None:
         server = HookServer(watcher, secret, lambda: _status(service))
+        await install_editor(server.app, store, service, session, settings.public_base_url or "")
         await server.start(settings.webhook_host, settings.webhook_port)
     try:
         async with MjBot(settings, store, service, events, session) as bot:

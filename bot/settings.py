@@ -10,8 +10,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.jobs.prices import PricesError, parse_prices
+from bot.provider.models import MODES
 
-MODES: Final = ("fast", "relax", "turbo")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
 DEFAULT_ACEDATA_URL: Final = "https://api.acedata.cloud"
@@ -63,7 +63,8 @@ class Settings:
     owner_ids: frozenset[int] = frozenset()
     allowed_guild_ids: frozenset[int] = frozenset()  # empty: every server the bot is in
     log_level: str = "INFO"
-    webhook_base_url: str | None = None
+    # Where the bot's web server is reachable: TT API callbacks and the Vary (Region) editor.
+    public_base_url: str | None = None
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the callback server must be reachable from outside
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
@@ -88,6 +89,11 @@ class Settings:
 
     low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
     prices_file: Path | None = None  # None: next to the database
+
+    @property
+    def webhook_base_url(self) -> str | None:
+        """The old name of `public_base_url` (WEBHOOK_BASE_URL is still read as an alias)."""
+        return self.public_base_url
 
 
 class SettingsError(Exception):
@@ -199,7 +205,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         filter(None, (read.snowflake("ALLOWED_GUILD_IDS", guild) for guild in allowed))
     )
     log_level = read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
-    webhook_url = read.url("WEBHOOK_BASE_URL", None)
+    public_url = _public_url(read)
     host, port = _bind(read)
     webhook_secret = read.raw("WEBHOOK_SECRET")
     if webhook_secret and len(webhook_secret) < 16:
@@ -221,7 +227,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         owner_ids=owner_ids,
         allowed_guild_ids=allowed_guild_ids,
         log_level=log_level,
-        webhook_base_url=webhook_url,
+        public_base_url=public_url,
         webhook_host=host,
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
@@ -264,6 +270,18 @@ def _other_providers(read: _Reader, providers: tuple[str, ...]) -> dict[str, obj
         "acedata_token": token or None,
         "acedata_base_url": ace_url,
     }
+
+
+def _public_url(read: _Reader) -> str | None:
+    """PUBLIC_BASE_URL, or its old name WEBHOOK_BASE_URL; both set must agree."""
+    public = read.url("PUBLIC_BASE_URL", None)
+    old = read.url("WEBHOOK_BASE_URL", None)
+    if public and old and public != old:
+        read.problem(
+            "PUBLIC_BASE_URL",
+            f"differs from WEBHOOK_BASE_URL (its old name), {public!r} vs {old!r}: set one.",
+        )
+    return public or old
 
 
 def _bind(read: _Reader) -> tuple[str, int]:

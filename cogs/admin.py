@@ -21,13 +21,14 @@ from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
+from bot.provider.models import MODES
 from bot.ui import budget as budget_ui
 from bot.ui.accounts import account_lines
+from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator, is_owner
 from cogs.admin_credits import CreditCommands
 
-MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
 
 
@@ -263,7 +264,8 @@ class Admin(
         )
         wrong = [mode for mode in chosen if mode not in MODES]
         if wrong or not chosen:
-            raise UserFacingError(f"Modes are fast, relax and turbo; got “{allowed}”.")
+            names = f"{', '.join(MODES[:-1])} and {MODES[-1]}"
+            raise UserFacingError(f"Modes are {names}; got “{allowed}”.")
         if default.value not in chosen:
             raise UserFacingError(
                 f"The default ({default.value}) must be one of the allowed modes."
@@ -280,6 +282,20 @@ class Admin(
         """Anyone, or only the member who asked."""
         await self._update(interaction, buttons_who=who.value)
         await self._done(interaction, f"Result buttons: {who.value} may press them.", True)
+
+    @app_commands.command(name="threads", description="Start a thread on each /imagine result")
+    @app_commands.describe(state="on: follow-ups of an /imagine go into its thread; off: channel")
+    @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
+    async def threads(self, interaction: discord.Interaction, state: Choice) -> None:
+        """Threads for /imagine results, on or off."""
+        on = state.value == "on"
+        await self._update(interaction, threads=on)
+        text = (
+            "🧵 Threads on: each /imagine result starts a thread, and its follow-ups go inside it."
+            if on
+            else "Threads off: follow-ups are posted in the channel, as replies to their parent."
+        )
+        await self._done(interaction, text, True)
 
     @app_commands.command(name="log", description="Set the audit channel (no channel = off)")
     @app_commands.describe(channel="Where audit entries go; leave empty to turn the log off")
@@ -346,7 +362,8 @@ class Admin(
                 else f"{job.status} {job.progress or 0}%"
             )
             lines.append(
-                f"`{job.id}` <@{job.user_id}> {job.action or job.kind} · {state} · "
+                f"`{job.id}` <@{job.user_id}> {human_name(job.action) if job.action else job.kind}"
+                f" · {state} · "
                 f"{job.prompt[:60]}"
             )
         head = f"{service.in_flight} in flight and {service.queued} queued in all."

@@ -13,8 +13,10 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.actions import human_name
 from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator, is_owner
+from bot.ui.lineage import family_lines
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
 
@@ -97,7 +99,8 @@ class Member(commands.Cog):
                 state = f"running, {job.progress or 0}%"
             else:
                 state = "starting"
-            lines.append(f"Job {job.id} ({job.action or job.kind}): {state}")
+            what = human_name(job.action) if job.action else job.kind
+            lines.append(f"Job {job.id} ({what}): {state}")
         return lines or ["Nothing queued or running."]
 
     @app_commands.command(name="show", description="Post a past job here, with working buttons")
@@ -116,12 +119,16 @@ class Member(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = interaction.channel_id or 0
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
+        used = await self.services.service.used_actions(found.id)
         providers = self.services.service.providers
-        rendered = await render(found, self.services.http_session, providers=providers)
+        rendered = await render(found, self.services.http_session, used=used, providers=providers)
         message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
+        family = "\n".join(await family_lines(self.services.store, found))
         await interaction.followup.send(
-            f"Job {found.id} posted: {message.jump_url}", ephemeral=True
+            f"Job {found.id} posted: {message.jump_url}\n{family}"[:2000],
+            ephemeral=True,
+            suppress_embeds=True,
         )
 
     @app_commands.command(name="help", description="How to use mjbot on this server")
@@ -137,7 +144,9 @@ class Member(commands.Cog):
             value=(
                 "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
                 "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
-                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
+                "🖌️ Vary (Region), Zoom Out, ⬅️➡️⬆️⬇️ pan\n"
+                "/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four\n"
+                "A blurple button was already used; an upscale asks before running again."
             ),
             inline=False,
         )

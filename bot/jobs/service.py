@@ -17,6 +17,7 @@ from bot.errors import JobRejected, UserFacingError
 from bot.jobs.admission import Admission
 from bot.jobs.alerts import Alerts
 from bot.jobs.budget import Budgets
+from bot.jobs.display import blend_params, inherited
 from bot.jobs.events import JobEvents
 from bot.jobs.gate import Gate, Ticket
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
@@ -45,7 +46,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_SUBMIT = (
     "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
-    "it. It was not sent again, to avoid charging twice."
+    "it, and it will post no result. It was not sent again, so you are not charged twice; "
+    "ask again if you still want it."
 )
 
 
@@ -157,9 +159,12 @@ class JobService:
         dimensions: str,
         mode: str,
         ticket: Ticket | None = None,
+        *,
+        names: Sequence[str] = (),
     ) -> Job:
-        """Queue a /blend of 2 to 5 data URLs."""
+        """Queue a /blend of 2 to 5 data URLs (`names`: the files', to name the result)."""
         params = {"images": list(images), "dimensions": dimensions.upper()}
+        params |= blend_params(len(images), names)
         return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params), ticket)
 
     async def describe(
@@ -180,7 +185,7 @@ class JobService:
     ) -> Job:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
-        params = {"parent": parent.provider_job_id, **_refs(parent)}
+        params = {"parent": parent.provider_job_id, **inherited(parent), **_refs(parent)}
         new = NewJob(
             JobKind.ACTION,
             parent.mode,
@@ -230,7 +235,14 @@ class JobService:
         if failed and self._seeding.get(parent_id) is task:
             del self._seeding[parent_id]  # refused: the next click may ask again
 
-    async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
+    async def inpaint(
+        self,
+        requester: Requester,
+        parent: Job,
+        mask: str,
+        prompt: str,
+        ticket: Ticket | None = None,
+    ) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
         _check_parent(parent, None)
         params = {"parent": parent.provider_job_id, "mask": mask, **_refs(parent)}
@@ -244,7 +256,7 @@ class JobService:
             provider=parent.provider,
             account=parent.account,
         )
-        return await self.submit(new)
+        return await self.submit(new, ticket)
 
     async def reserve(self, new: NewJob, batch: Sequence[NewJob] = ()) -> Ticket:
         """The one check of a request (pause, place, ban, words, mode, limits), under the
@@ -323,6 +335,22 @@ class JobService:
         if not suffix or prompt.rstrip().endswith(suffix):
             return prompt
         return f"{prompt.rstrip()} {suffix}"
+
+    async def attach_progress(self, job_id: int, message_id: int) -> bool:
+        """Show a job's progress in `message_id` from now on; False if it already finished.
+
+        The UI shows the progress line only once the provider took the job, so the events
+        sent before it went unshown; this one lets the publisher pick the message up.
+        """
+        if not await self._store.attach_progress_message(job_id, message_id):
+            return False  # finished first: its outcome was posted as a message of its own
+        await self._report(job_id)
+        return True
+
+    async def used_actions(self, parent_id: int) -> dict[str, Job]:
+        """The actions of a result that succeeded, each with its latest child (from the store)."""
+        children = await self._store.succeeded_children(parent_id)
+        return {child.action or child.kind.value: child for child in children}
 
     async def wait(self, job_id: int, within: float) -> Job | None:
         """The job once finished, or None if it is still running after `within` seconds."""
@@ -578,12 +606,16 @@ class JobService:
 class InvalidAction(UserFacingError):
     """A button or command refers to an action the parent job does not offer."""
 
+    def __init__(self, text: str, action: str | None = None) -> None:
+        super().__init__(text)
+        self.action = action  # the UI names it in the member's words (bot/ui/errors.py)
+
 
 def _check_parent(parent: Job, action: str | None) -> None:
     if parent.status is not JobStatus.SUCCEEDED or not parent.provider_job_id:
         raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
     if action is not None and action not in parent.components:
-        raise InvalidAction(f"“{action}” is not available on that job.")
+        raise InvalidAction("That button is not available on that job.", action)
 
 
 def _refs(parent: Job) -> dict[str, dict[str, str]]:

@@ -13,6 +13,7 @@ from bot.errors import NotAllowed
 from bot.jobs.ledger import credits
 from bot.jobs.models import Job
 from bot.jobs.moderation import ban_member
+from bot.ui.actions import human_name
 from bot.ui.context import Services, is_moderator, services
 from bot.ui.embeds import shown_prompt
 from bot.ui.errors import report_error
@@ -46,7 +47,7 @@ def job_entry(job: Job) -> str:
     cost, estimated = credits(job)
     where = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}"
     link = f" · [result]({where}/{job.result_message_id})" if job.result_message_id else ""
-    what = job.action or job.kind.value
+    what = human_name(job.action) if job.action else job.kind.value
     outcome = job.status.value + (f" ({job.error[:200]})" if job.error else "")
     approx = "~" if estimated else ""
     if not estimated and cost and job.estimate is not None and abs(job.estimate - cost) > 0.005:

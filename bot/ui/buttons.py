@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from typing import Any
 
 import discord
 
 from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
+from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
+from bot.ui.editor_link import send_editor_link
 from bot.ui.errors import report_error
 from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
-from bot.ui.layout import (
-    IMAGINE_ALL,
-    REDESCRIBE,
-    SEED,
-    ButtonSpec,
-    actions_for,
-    layout,
-    parse_custom_id,
-)
+from bot.ui.layout import INPAINT, ButtonSpec, actions_for, layout, parse_custom_id
+from bot.ui.used import action_job, ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
@@ -44,12 +40,12 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
         self.target = parse_custom_id(button.custom_id or "")
 
     @classmethod
-    def from_spec(cls, spec: ButtonSpec) -> JobButton:
-        """The button for one spec of `layout(job)`."""
+    def from_spec(cls, spec: ButtonSpec, *, used: bool = False) -> JobButton:
+        """The button for one spec of `layout(job)`; blurple once its action succeeded."""
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=spec.label,
             emoji=spec.emoji,
-            style=discord.ButtonStyle.secondary,
+            style=discord.ButtonStyle.primary if used else discord.ButtonStyle.secondary,
             custom_id=spec.custom_id,
             row=spec.row,
         )
@@ -70,14 +66,14 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
             await report_error(interaction, error)
 
 
-def result_view(job: Job) -> discord.ui.View | None:
-    """A view with every button of a job, or None when it has none."""
+def result_view(job: Job, used: Collection[str] = ()) -> discord.ui.View | None:
+    """A view with every button of a job (`used` actions highlighted), or None if it has none."""
     specs = layout(job)
     if not specs:
         return None
     view = discord.ui.View(timeout=None)
     for spec in specs:
-        view.add_item(JobButton.from_spec(spec))
+        view.add_item(JobButton.from_spec(spec, used=spec.action in used))
     return view
 
 
@@ -87,6 +83,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
     bot = services(interaction)
     who = requester_of(interaction)
     # Every job started here carries parent_id, so the one check covers who may press.
+    if target is not None and await ask_before_repeating(interaction, job, target[1], action):
+        return
     if action.startswith("prompt"):
         prompt = job.prompts[int(action[-1]) - 1]
         await _imagine(interaction, prompt, job)
@@ -94,6 +92,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await _imagine_all(interaction, job)
     elif action == SEED:
         await _seed(interaction, job)
+    elif action == INPAINT:
+        await send_editor_link(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, who, parent_id=job.id)
         image = str(job.params.get("image", ""))
@@ -103,9 +103,7 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
             lambda r, t: bot.service.describe(r, image, job.mode, t, parent_id=job.id),
         )
     else:
-        new = NewJob(
-            JobKind.ACTION, job.mode, who, prompt=job.prompt, action=action, parent_id=job.id
-        )
+        new = action_job(job, who, action)
         await launch(interaction, new, lambda r, t: bot.service.action(r, job, action, t))
 
 

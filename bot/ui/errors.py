@@ -14,6 +14,8 @@ from discord import app_commands
 
 from bot.errors import LimitReached, NotAllowed, UserFacingError
 from bot.jobs.policy import SERVER_ONLY
+from bot.jobs.service import InvalidAction
+from bot.ui.actions import human_name
 from bot.ui.context import services
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ def user_text(error: BaseException) -> str:
     """What the member reads; unexpected errors are logged with a reference they can quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, InvalidAction) and error.action:
+        return f"{human_name(error.action)} is not available on that job."
     if isinstance(error, LimitReached) and error.retry_at:
         return f"{error.text} You can try again <t:{int(error.retry_at)}:R>."
     if isinstance(error, UserFacingError):

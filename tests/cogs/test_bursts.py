@@ -117,13 +117,35 @@ async def test_imagine_all_counts_each_job_against_the_day(
 async def test_a_request_that_fails_after_its_check_gives_its_place_back(
     harness: Harness,
 ) -> None:
-    """Showing the preview fails: nothing is sent, and the held place is freed at once."""
+    """The submit fails after the check: the held place is freed at once."""
     await limits(harness, concurrent_limit=1)
-    harness.discord.inject_error("PATCH", r"^/webhooks/.*/messages/@original", 404, code=10008)
+    harness.tt.fail_next("/imagine", 400, {"status": "FAILED", "message": "bad request"})
 
     failed = await harness.imagine("a fox", user_id=MEMBER)
 
-    assert harness.discord.followups(failed["id"])  # told, privately
-    assert harness.tt.calls_to("/imagine") == []
-    assert await harness.store.count_jobs(since=0) == 0
+    assert "bad request" in harness.private_answer(failed)  # told, privately
+    assert await harness.store.count_jobs(since=0) == 0  # refused: nothing counts
     await harness.result_of(await harness.imagine("a fox", user_id=MEMBER))
+
+
+async def test_a_progress_line_that_cannot_be_shown_never_stops_a_paid_job(
+    harness: Harness,
+) -> None:
+    """The provider took the job (#17: only then is the line shown), but the interaction's
+    answer cannot be edited: the line is posted as a message of its own, the job goes on."""
+    harness.discord.inject_error("PATCH", r"^/webhooks/.*/messages/@original", 404, code=10008)
+
+    payload = await harness.imagine("a fox", user_id=MEMBER)
+
+    assert len(harness.tt.calls_to("/imagine")) == 1
+    sent = harness.discord.messages_in(deleted=True)
+    lines = [m for m in sent if m.source == "channel" and "(Waiting to start)" in m.contents[0]]
+    assert len(lines) == 1
+    thinking = harness.discord.original(payload["id"])
+    assert thinking is not None
+    assert thinking.deleted  # no "thinking…" left behind
+
+    async def posted() -> bool:
+        return any(post.attachments for post in harness.discord.posts())
+
+    await harness.until(posted)

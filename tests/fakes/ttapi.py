@@ -64,6 +64,7 @@ UPSAMPLE_COMPONENTS = (
     "upscale_creative",
     "high_variation",
     "low_variation",
+    "inpaint",
     "zoom_out_2",
     "zoom_out_1_5",
     "pan_left",
@@ -171,6 +172,7 @@ class Scenario:
     components: list[str] | None = None
     seed: str | None = None
     prompts_text: str | None = None
+    reported_prompt: str | None = None  # the prompt the result reports (e.g. a blend's)
     quota: str | None = None  # the reported ``data.quota``; None: quota_for(action)
 
 
@@ -251,7 +253,7 @@ class FakeJob:
         }
 
     def _success(self) -> dict[str, Any]:
-        prompt = self.prompt
+        prompt = self.scenario.reported_prompt or self.prompt
         if self.action == "describe":
             prompt = self.scenario.prompts_text or DEFAULT_DESCRIBE_TEXT
         data = self._base_data("100", prompt)
@@ -712,10 +714,16 @@ class FakeTTApi:
         body = self._body(request)
         mask = _require_str(body, "mask")
         try:
-            base64.b64decode(mask, validate=True)
+            raw = base64.b64decode(mask, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ApiError(400, "base64 format error") from exc
         parent = self._parent(body)
+        # The mask must have the image's size (checked when both are PNGs: width, height in IHDR).
+        if (
+            raw[:8] == self.image_bytes[:8] == b"\x89PNG\r\n\x1a\n"
+            and raw[16:24] != self.image_bytes[16:24]
+        ):
+            raise ApiError(400, "mask size does not match the image")
         prompt = _optional_str(body, "prompt") or parent.prompt
         return self._accept("inpaint", prompt, parent.mode, body, parent.job_id)
 

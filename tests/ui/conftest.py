@@ -73,6 +73,8 @@ _DEFAULTS: dict[str, Any] = {
     "posted_at": _T0 + 61,
     "account": None,
     "refs": {},
+    "thread_id": None,
+    "result_prompt": None,
     "estimate": 3.0,
 }
 assert set(_DEFAULTS) == {field.name for field in fields(Job)}, "make_job misses a Job field"

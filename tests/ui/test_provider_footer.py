@@ -26,7 +26,7 @@ async def test_footer_names_the_provider_only_among_several(
     job = make_job(provider="mjproxy", image_url=None)
     async with aiohttp.ClientSession() as session:
         rendered = await render(job, session, providers=providers)
-    assert rendered.embed.footer.text == footer
+    assert rendered.embeds[-1].footer.text == footer
 
 
 def test_status_lines_show_health_balance_and_slots() -> None:

@@ -32,7 +32,9 @@ TO_ACEDATA: Final = {
     "zoom_out_1_5": "zoom_out_1_5x",
     **{f"pan_{d}": f"pan_{d}" for d in ("left", "right", "up", "down")},
 }
-FROM_ACEDATA: Final = {theirs: ours for ours, theirs in TO_ACEDATA.items()}
+# Vary (Region) is not offered back: AceData wants its mask as a URL, and the bot has the
+# member's drawing as bytes, so the button would only fail.
+FROM_ACEDATA: Final = {theirs: ours for ours, theirs in TO_ACEDATA.items() if ours != "inpaint"}
 IMAGE_ID: Final = "image_id"  # the ref follow-ups send back
 
 

@@ -54,6 +54,7 @@ UPSCALED_COMPONENTS: Final = (
     "upscale_creative",
     "high_variation",
     "low_variation",
+    "inpaint",  # Vary (Region): the demo redraws the grid, whatever the mask
     "zoom_out_2",
     "zoom_out_1_5",
     "pan_left",

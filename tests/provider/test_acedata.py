@@ -133,6 +133,7 @@ async def test_a_follow_up_sends_acedatas_action_name_and_the_image_id(
     upscaled = await finished(client, upscale)
     assert "zoom_out_2" in upscaled.components
     assert "high_variation" in upscaled.components
+    assert "inpaint" not in upscaled.components  # variation_region needs a mask URL
     zoom = await client.submit(ActionRequest(upscale, "zoom_out_1_5", refs=upscaled.refs))
     assert fake.calls_to("/midjourney/imagine")[2].json["action"] == "zoom_out_1_5x"
     assert (await finished(client, zoom)).components == GRID

@@ -18,6 +18,7 @@ from bot.provider.models import (
     BlendRequest,
     DescribeRequest,
     ImagineRequest,
+    InpaintRequest,
     JobSnapshot,
     RemoteStatus,
     SeedRequest,
@@ -152,3 +153,20 @@ async def test_a_forgotten_job_fails_with_a_reason(demo: tuple[DemoProvider, Man
     snapshot = await provider.fetch("from-before-a-restart")
     assert snapshot.status is RemoteStatus.FAILED
     assert "restarted" in snapshot.message
+
+
+async def test_vary_region_on_an_upscale_redraws_a_grid(
+    demo: tuple[DemoProvider, ManualClock],
+) -> None:
+    provider, clock = demo
+    grid = await finish(provider, clock, await provider.submit(ImagineRequest("a kite")))
+    upscale = await finish(
+        provider, clock, await provider.submit(ActionRequest(grid.job_id, "upsample3"))
+    )
+    assert "inpaint" in upscale.components
+    mask = base64.b64encode(b"any mask").decode()
+    varied = await finish(
+        provider, clock, await provider.submit(InpaintRequest(upscale.job_id, mask, "a red kite"))
+    )
+    assert varied.components == GRID_COMPONENTS
+    assert varied.image_url

@@ -94,6 +94,8 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    # The provider's other link to the same image (discordImage next to cdnImage), if any.
+    alt_image_url: str | None = None
 
     @property
     def requester(self) -> Requester:

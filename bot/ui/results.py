@@ -18,12 +18,12 @@ import discord
 
 from bot.jobs.models import Job, JobKind
 from bot.ui.buttons import result_view
+from bot.ui.download import first_whole
 from bot.ui.embeds import allowed_mentions, describe_embed, result_embed, result_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
-DOWNLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10)
 
 
 @dataclass(slots=True)
@@ -32,7 +32,7 @@ class Rendered:
 
     content: str
     embed: discord.Embed
-    file: discord.File | None
+    files: list[discord.File]
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
 
@@ -43,7 +43,7 @@ class Rendered:
         return await channel.send(
             self.content,
             embed=self.embed,
-            files=[self.file] if self.file else [],
+            files=self.files,
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
             nonce=nonce,
@@ -54,33 +54,32 @@ async def render(
     job: Job, session: aiohttp.ClientSession, upload_limit: int = DEFAULT_UPLOAD_LIMIT
 ) -> Rendered:
     """The result message of a succeeded job, with a fresh upload of its image."""
-    file, image = await _image(job, session, upload_limit)
+    files, image = await _image(job, session, upload_limit)
     embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else result_embed(job, image)
-    return Rendered(result_text(job), embed, file, result_view(job), allowed_mentions(job))
+    return Rendered(result_text(job), embed, files, result_view(job), allowed_mentions(job))
 
 
 async def _image(
     job: Job, session: aiohttp.ClientSession, limit: int
-) -> tuple[discord.File | None, str | None]:
-    url = job.image_url
+) -> tuple[list[discord.File], str | None]:
+    """The upload and the embed's image: the result from any of its URLs, else its four parts."""
+    url = job.image_url or job.alt_image_url
     if not url:
-        return None, None
-    try:
-        data = await _download(session, url, limit)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-        log.warning("job %d image not uploaded (%s); linking it instead", job.id, error)
-        return None, url
-    name = f"mj_{job.id}{_extension(url)}"
-    return discord.File(io.BytesIO(data), filename=name), f"attachment://{name}"
-
-
-async def _download(session: aiohttp.ClientSession, url: str, limit: int) -> bytes:
-    async with session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
-        response.raise_for_status()
-        data = await response.content.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"image larger than the upload limit ({limit} bytes)")
-    return data
+        return [], None
+    found = await first_whole(session, (url, job.alt_image_url or ""), limit)
+    if found is not None:
+        name = f"mj_{job.id}{_extension(found.url)}"
+        return [discord.File(io.BytesIO(found.data), filename=name)], f"attachment://{name}"
+    # The grid itself failed: its four parts (the provider's images[]) still show the result.
+    parts = [await first_whole(session, (part,), limit // 4) for part in job.images[:4]]
+    if parts and all(parts):
+        files = [
+            discord.File(io.BytesIO(part.data), filename=f"mj_{job.id}_{n}{_extension(part.url)}")
+            for n, part in enumerate(filter(None, parts), start=1)
+        ]
+        return files, url
+    log.warning("job %d image not uploaded; linking it instead", job.id)
+    return [], url
 
 
 def _extension(url: str) -> str:

@@ -259,7 +259,7 @@ class FakeJob:
             components = default_components(self.action)
         data.update(
             quota=quota_for(self.action),
-            discordImage=self.image_url(),
+            discordImage=self.image_url("_discord"),
             cdnImage=self.image_url(),
             width=1024,
             height=1024,
@@ -381,6 +381,10 @@ class FakeTTApi:
         self.hook_log: list[HookDelivery] = []
         self.max_concurrent_seen = 0
         self.image_bytes = make_png(2, 2)
+        # The CDN streams bodies as real ones do: in chunks with pauses (see _cdn).
+        self.cdn_chunk = 16 * 1024
+        self.cdn_pause = 0.002
+        self.cdn_cuts: dict[str, int] = {}  # file name -> bytes sent before the link drops
         self._next_scenarios: deque[Scenario] = deque()
         self._prompt_scenarios: list[tuple[str, Scenario]] = []
         self._fail_rules: list[FailRule] = []
@@ -734,7 +738,26 @@ class FakeTTApi:
         }
         return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
 
-    async def _cdn(self, request: web.Request) -> web.Response:
-        if not request.match_info["name"].endswith(".png"):
+    def cut_cdn(self, name: str, after: int) -> None:
+        """Drop the connection after ``after`` bytes of ``name`` (its full length announced)."""
+        self.cdn_cuts[name] = after
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        """The image in ``cdn_chunk`` pieces with ``cdn_pause`` between them, as a CDN sends."""
+        name = request.match_info["name"]
+        if not name.endswith(".png"):
             raise web.HTTPNotFound()
-        return web.Response(body=self.image_bytes, content_type="image/png")
+        body = self.image_bytes
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        cut = self.cdn_cuts.get(name)
+        for start in range(0, len(body), self.cdn_chunk):
+            if cut is not None and start >= cut:
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            await response.write(body[start : start + self.cdn_chunk])
+            await asyncio.sleep(self.cdn_pause)
+        await response.write_eof()
+        return response

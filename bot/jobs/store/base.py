@@ -33,6 +33,7 @@ _CHANGEABLE: Final = frozenset(
         "progress",
         "components",
         "image_url",
+        "alt_image_url",
         "images",
         "seed",
         "prompts",
@@ -72,7 +73,9 @@ class StoreBase:
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit survives power loss. With NORMAL the last commits (SUBMITTING, then the
+        # provider's job id) could roll back, and recovery would not know a paid job exists.
+        await db.execute("PRAGMA synchronous = FULL")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
         return cls(db, clock)

@@ -25,7 +25,7 @@ async def started(harness: Harness) -> FakeJob:
 async def test_a_3mb_image_streamed_in_chunks_is_uploaded_whole(harness: Harness) -> None:
     harness.tt.image_bytes = big_png()
 
-    result, job = await harness.grid(PROMPT)
+    result, _ = await harness.grid(PROMPT)
 
     [attachment] = result.attachments
     assert len(attachment.data) == len(harness.tt.image_bytes)
@@ -58,7 +58,8 @@ async def test_when_both_links_fail_the_four_grid_parts_are_uploaded(harness: Ha
 
     result, job = await harness.result_of(payload)
 
-    assert [a.filename for a in result.attachments] == [f"mj_{job.id}_{n}.png" for n in (1, 2, 3, 4)]
+    names = [a.filename for a in result.attachments]
+    assert names == [f"mj_{job.id}_{n}.png" for n in (1, 2, 3, 4)]
     assert all(a.data == harness.tt.image_bytes for a in result.attachments)
     assert result.embeds[0]["image"]["url"] == tt_job.image_url()
 

@@ -17,6 +17,7 @@ from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
 from bot.jobs.policy import Policy
 from bot.jobs.queue import FairQueue
+from bot.jobs.recording import SubmitRecorder
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
@@ -76,6 +77,7 @@ class JobService:
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
+        self._recorder = SubmitRecorder(store, watcher, events, sleep=sleep)
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -103,6 +105,7 @@ class JobService:
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
+        await self._recorder.stop()
         await self._watcher.stop()
 
     async def _recover(self, job: Job) -> None:
@@ -309,8 +312,14 @@ class JobService:
             task.add_done_callback(lambda _, job_id=job_id: self._starting.pop(job_id, None))
 
     async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
-        job = await self._store.get_job(job_id)
-        if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
+        job = None
+        try:
+            job = await self._store.get_job(job_id)
+            sending = job is not None and await self._store.transition(job_id, JobStatus.SUBMITTING)
+        except Exception:
+            log.exception("job %d could not be prepared for sending; nothing was sent", job_id)
+            sending = False
+        if job is None or not sending:
             self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()
             return None
@@ -323,17 +332,8 @@ class JobService:
             error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
             return await self._refused(job, error, caller_waits=caller_waits)
         self._refusals = 0
-        now = self._clock()
-        changes = {"provider_job_id": provider_job_id, "submitted_at": now}
-        won = await self._store.transition(job_id, JobStatus.SUBMITTED, **changes)
-        if not won:  # cancelled while sending: still watched, so its slot frees when it ends
-            await self._store.attach_provider_job(job_id, provider_job_id, now)
-        submitted = await self._store.get_job(job_id)
-        if submitted is not None:
-            log.info("job %d submitted as %s", job_id, provider_job_id)
-            self._watcher.track(submitted)
-            if won:
-                await self._events.emit(submitted)
+        # Stored with retries, else watched from memory: the watcher frees the slot either way.
+        await self._recorder.record(job, provider_job_id, self._clock())
         return None
 
     async def _refused(

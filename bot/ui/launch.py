@@ -18,6 +18,8 @@ import discord
 from bot.jobs.models import Job, NewJob, Requester
 from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
+from bot.ui.permissions import ensure_can_post
+from bot.ui.undelivered import followups_of
 
 Submit = Callable[[Requester], Awaitable[Job]]
 
@@ -39,6 +41,7 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Check, defer, show the preview in the channel, then submit; a refusal removes it."""
+    ensure_can_post(interaction)
     await services(interaction).service.check(new)
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
@@ -47,28 +50,33 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     )
     await _dm_hint(interaction)
     try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
+        job = await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
         # The reason goes to the member alone (report_error); nothing stays in the channel.
         # Best effort: on shutdown the HTTP session may already be gone.
         with contextlib.suppress(discord.HTTPException, RuntimeError):
             await interaction.delete_original_response()
         raise
+    followups_of(interaction.client).remember(job.id, interaction)
+    return job
 
 
 async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Start one more job from an interaction already answered: its preview is a new message."""
+    ensure_can_post(interaction)
     await services(interaction).service.check(new)
     channel = interaction.channel
     if channel is None or not isinstance(channel, discord.abc.Messageable):
         raise RuntimeError("no channel to show the progress in")
     message = await channel.send(preview_text(new), allowed_mentions=NO_PINGS)
     try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
+        job = await submit(replace(new.requester, progress_message_id=message.id))
     except BaseException:
         with contextlib.suppress(discord.HTTPException):
             await message.delete()
         raise
+    followups_of(interaction.client).remember(job.id, interaction, shows_progress=False)
+    return job
 
 
 DM_HINT = (

@@ -354,6 +354,7 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         lines = [
             f"TT API: {api}",
             f"Jobs: {service.in_flight} in flight, {service.queued} queued",
+            f"Database: {_megabytes(await self.services.store.database_size())}",
             f"Last error: {last_text}",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
@@ -385,6 +386,10 @@ def _guild(interaction: discord.Interaction) -> int:
 
 def _credits(row: UsageRow) -> str:
     return ("~" if row.estimated else "") + f"{row.credits:g}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
 
 
 def _limit(value: int) -> str:

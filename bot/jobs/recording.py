@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 
 from bot.jobs.events import JobEvents
+from bot.jobs.inputs import without_inputs
 from bot.jobs.models import Job
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 
 log = logging.getLogger(__name__)
+
+
+async def drop_inputs(store: Store, job_id: int, params: Mapping[str, Any]) -> None:
+    """Replace a sent job's input images by their hashes; a failure only costs space."""
+    kept = without_inputs(params)
+    if kept is None:
+        return
+    try:
+        await store.replace_params(job_id, kept)
+    except Exception as error:  # the job itself is safe: only disk space is at stake
+        log.warning("job %d: input images not dropped (%s)", job_id, error)
+
 
 QUICK_RETRIES: Final = (0.05, 0.2, 0.5, 1.0)  # within the submit, before watching from memory
 BACKGROUND_RETRY: Final = 5.0
@@ -85,10 +98,22 @@ class SubmitRecorder:
         if submitted is None:
             return
         log.info("job %d submitted as %s", job_id, provider_job_id)
+        await drop_inputs(self._store, job_id, submitted.params)
         # A job watched from memory may have finished already: fetch it again, now stored.
         self._watcher.track(submitted, due_now=again)
         if won:
             await self._events.emit(submitted)
+
+    async def sweep(self) -> int:
+        """Drop the inputs of jobs sent before inputs were dropped (older databases)."""
+        dropped = last = 0
+        while rows := await self._store.sent_with_inputs(after=last):
+            for job_id, params in rows:
+                await drop_inputs(self._store, job_id, params)
+            dropped, last = dropped + len(rows), rows[-1][0]
+        if dropped:
+            log.info("input images of %d sent jobs dropped from the database", dropped)
+        return dropped
 
     async def _keep_trying(self, job_id: int, provider_job_id: str, now: float) -> None:
         while True:

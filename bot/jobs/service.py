@@ -90,6 +90,7 @@ class JobService:
             await self._events.emit(job)  # the publisher's post claim prevents doubles
         for job in await self._store.unfinished_jobs():
             await self._recover(job)
+        await self._recorder.sweep()
         self._watcher.start()
         self._admit()
 
@@ -132,8 +133,8 @@ class JobService:
         return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params))
 
     async def describe(self, requester: Requester, image: str, mode: str) -> Job:
-        """Queue a /describe of one data URL."""
-        params = {"image": image}
+        """Queue a /describe of one data URL, or of an image URL (re-describe)."""
+        params = {"url": image} if image.startswith(("https://", "http://")) else {"image": image}
         return await self.submit(NewJob(JobKind.DESCRIBE, mode, requester, params=params))
 
     async def action(self, requester: Requester, parent: Job, action: str) -> Job:

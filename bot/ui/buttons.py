@@ -102,7 +102,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await _seed(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, requester_of(interaction))
-        image = str(job.params.get("image", ""))
+        # The input left the database once sent (bot/jobs/inputs.py): the provider's copy.
+        image = str(job.params.get("image") or job.params.get("url") or job.image_url or "")
         await launch(interaction, new, lambda r: bot.service.describe(r, image, job.mode))
     else:
         new = NewJob(

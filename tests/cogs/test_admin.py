@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
 from typing import Any
 
@@ -354,6 +355,7 @@ async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
     assert "TT API: reachable · balance 1000 credits" in followup.content
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
+    assert re.search(r"^Database: \d+\.\d MB$", followup.content, re.MULTILINE)
     assert len(harness.tt.calls_to("/info")) == 1
 
 

@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Self
@@ -43,6 +44,12 @@ _CHANGEABLE: Final = frozenset(
         "finished_at",
         "next_poll_at",
     }
+)
+
+
+# Lists (recovery, usage, unposted results) never need params, which can hold MBs of input.
+LIST_COLUMNS: Final = ", ".join(
+    "'{}' AS params" if field.name == "params" else field.name for field in fields(Job)
 )
 
 

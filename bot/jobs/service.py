@@ -15,6 +15,7 @@ from dataclasses import replace
 from bot.errors import JobRejected, UserFacingError
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
+from bot.jobs.orphans import Orphans
 from bot.jobs.policy import Policy
 from bot.jobs.queue import FairQueue
 from bot.jobs.recording import SubmitRecorder
@@ -37,8 +38,8 @@ from bot.provider.models import (
 log = logging.getLogger(__name__)
 
 UNKNOWN_SUBMIT = (
-    "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
-    "it. It was not sent again, to avoid charging twice."
+    "The bot stopped while sending this job and could not find it among Midjourney's recent "
+    "jobs. It was not sent again, to avoid charging twice."
 )
 
 
@@ -78,6 +79,7 @@ class JobService:
         self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
         self._recorder = SubmitRecorder(store, watcher, events, sleep=sleep)
+        self._orphans = Orphans(store, provider, self._recorder, on_lost=self._lost, sleep=sleep)
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -88,8 +90,16 @@ class JobService:
         await self._store.release_all_post_claims()
         for job in await self._store.unposted_jobs():
             await self._events.emit(job)  # the publisher's post claim prevents doubles
+        orphans = []
         for job in await self._store.unfinished_jobs():
-            await self._recover(job)
+            if job.status is JobStatus.SUBMITTING:
+                # Sent, id never stored: it may run at the provider, so it holds a slot while
+                # it is looked for (bot/jobs/orphans.py). Never resent.
+                self._in_flight.add(job.id)
+                orphans.append(job)
+            else:
+                await self._recover(job)
+        self._orphans.start(orphans)
         await self._recorder.sweep()
         self._watcher.start()
         self._admit()
@@ -106,18 +116,25 @@ class JobService:
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
+        await self._orphans.stop()
         await self._recorder.stop()
         await self._watcher.stop()
 
     async def _recover(self, job: Job) -> None:
         if job.status is JobStatus.QUEUED:
             self._queue.add(job.id, job.user_id)
-        elif job.status is JobStatus.SUBMITTING:
-            # Row written, provider id never stored: the outcome is unknown. Never resend.
-            await self._fail(job.id, UNKNOWN_SUBMIT)
         else:
             self._in_flight.add(job.id)
             self._watcher.track(job, due_now=True)
+
+    async def adopt(self, job_id: int, provider_job_id: str) -> bool:
+        """A callback names this row as its owner: adopt the job if the row is an orphan."""
+        return await self._orphans.adopt(job_id, provider_job_id, "named by a callback")
+
+    async def _lost(self, job_id: int) -> None:
+        """An orphan was not found at the provider: report it, free its slot."""
+        await self._fail(job_id, UNKNOWN_SUBMIT)
+        self._release(job_id)
 
     # -- submitting -------------------------------------------------------------------------
 
@@ -374,7 +391,9 @@ class JobService:
         self._admit()
 
     def _request(self, job: Job) -> SubmitRequest:
-        common = {"timeout": job.timeout_s, "hook_url": self._hook_url}
+        # The path names this row, so a callback finds it even if its id was never stored.
+        hook = f"{self._hook_url.rstrip('/')}/{job.id}" if self._hook_url else None
+        common = {"timeout": job.timeout_s, "hook_url": hook}
         mode = Mode(job.mode)
         params = job.params
         match job.kind:

@@ -30,7 +30,7 @@ import uuid
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -199,6 +199,7 @@ class FakeJob:
     base_url: str
     finished_early: bool = False
     notified: bool = False
+    created_wall: float = field(default_factory=time.time)  # what fetch-list shows
 
     def status(self, now: float) -> str:
         """PENDING_QUEUE, ON_QUEUE, SUCCESS or FAILED at fake time ``now``."""
@@ -540,6 +541,7 @@ class FakeTTApi:
             app.router.add_post(f"{API_PREFIX}/{name}", handler)
         app.router.add_get(f"{API_PREFIX}/fetch", self._fetch_get)
         app.router.add_get(f"{API_PREFIX}/info", self._info)
+        app.router.add_get(f"{API_PREFIX}/fetch-list", self._recent_list)
         app.router.add_get(CDN_PREFIX + "{name}", self._cdn)
         return app
 
@@ -727,6 +729,34 @@ class FakeTTApi:
         if job is None:
             raise ApiError(400, "related job does not exist")
         return _json(200, job.snapshot(self.clock()))
+
+    async def _recent_list(self, request: web.Request) -> web.Response:
+        """GET fetch-list?page=&limit=&order=: jobs as the account page lists them."""
+        try:
+            page = max(1, int(request.query.get("page", "1")))
+            limit = min(100, max(1, int(request.query.get("limit", "10"))))
+        except ValueError as exc:
+            raise ApiError(400, "Parameter error") from exc
+        jobs = sorted(self.jobs.values(), key=lambda job: job.created_wall)
+        if request.query.get("order", "desc") == "desc":
+            jobs.reverse()
+        now = self.clock()
+        numbers = {PENDING: 0, RUNNING: 1, SUCCESS: 2, FAILED: 3}
+        data = [
+            {
+                "job_id": job.job_id,
+                "model": "midjourney",
+                "action": job.action,
+                "status": numbers[job.status(now)],
+                "progress": job.progress(now),
+                "prompt": job.prompt,
+                "quota": int(quota_for(job.action)),
+                "cdn_image": job.image_url() if job.status(now) == SUCCESS else None,
+                "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created_wall)),
+            }
+            for job in jobs[(page - 1) * limit : page * limit]
+        ]
+        return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
 
     async def _info(self, request: web.Request) -> web.Response:
         data = {

@@ -24,7 +24,10 @@ from bot.provider.recent import ListsRecentJobs, RecentJob
 
 log = logging.getLogger(__name__)
 
-SEARCHES: Final = (0.0, 10.0, 30.0, 60.0, 120.0)  # delays between looks at the recent jobs
+SEARCHES: Final = (0.0, 10.0, 20.0, 30.0, 60.0, 120.0)  # delays between looks at the list
+# Two looks 10 s apart without a match: the submit never reached the provider (a request
+# sent as the bot died is listed within seconds). Failed looks (provider down) do not count.
+LOOKS: Final = 2
 EARLY: Final = 300.0  # clock skew allowed between the bot and the provider, seconds
 LATE: Final = 600.0  # a submit answered slowly is created late
 # A list time without a zone is read as UTC; the TT API may report Beijing time instead.
@@ -121,6 +124,7 @@ class Orphans:
         return True
 
     async def _search(self, pending: list[Job]) -> None:
+        looks = 0
         for delay in SEARCHES:
             await self._sleep(delay)
             pending = [job for job in pending if await self._still_orphan(job.id)]
@@ -131,8 +135,11 @@ class Orphans:
             except ProviderError as error:
                 log.warning("recent jobs unavailable (%s); %d orphans wait", error, len(pending))
                 continue
+            looks += 1
             claimed = {c.job_id for c in recent if await self._known(c.job_id)}
             pending = [job for job in pending if not await self._match(job, recent, claimed)]
+            if looks >= LOOKS:
+                break
         for job in pending:
             if await self._still_orphan(job.id):
                 await self._on_lost(job.id)

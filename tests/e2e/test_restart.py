@@ -53,25 +53,22 @@ async def test_buttons_of_a_result_posted_before_kill_9_work_after_restart(world
     assert body["action"] == "upsample1"
 
 
-async def test_kill_9_during_a_submit_is_reported_and_never_resent(world: World) -> None:
-    # The TT API takes the job, then the bot dies before reading the answer: paid or not,
-    # nobody can tell, so it must not be sent again.
+async def test_kill_9_during_a_submit_is_adopted_and_never_resent(world: World) -> None:
+    # The TT API takes the job, then the bot dies before reading the answer. It must not be
+    # sent again; the restarted bot finds it among the TT API's recent jobs and posts it.
     world.tt.fail_next("/imagine", 504, delay=5.0, accept_first=True)
     payload = await world.imagine("an uncertain mountain")
-    progress = await world.progress(payload)
+    await world.progress(payload)
     await until(lambda: world.tt.jobs)
 
     await world.bot.restart()
 
-    def told() -> str | None:
-        text = world.discord.message(progress.id).content
-        return text if "not sent again" in text else None
-
-    text = await until(told)
-    assert "an uncertain mountain" in text
-    assert f"<@{USER_ID}>" in text
+    await world.bot.wait_for_log(r"job \d+ adopted as provider job")
+    result = await world.result(payload, within=10.0)
+    assert result.content.startswith("**an uncertain mountain**")
+    assert result.mentions == [USER_ID]
     assert len(world.tt_bodies("imagine")) == 1
-    assert world.discord.posts() == []
+    assert world.results(payload) == [result]
 
 
 async def test_kill_9_between_posting_and_recording_still_posts_once(world: World) -> None:

@@ -97,20 +97,26 @@ class Orphans:
         self._recorder = recorder
         self._on_lost = on_lost
         self._sleep = sleep
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, orphans: Iterable[Job]) -> None:
         """Look for these rows in the background; adopt each, or report it lost at the end."""
         pending = list(orphans)
         if pending:
-            self._task = asyncio.create_task(self._search(pending), name="orphan-search")
-            self._task.add_done_callback(_log_crash)
+            task = asyncio.create_task(self._search(pending), name="orphan-search")
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
 
     async def stop(self) -> None:
         """Stop searching (the rows stay SUBMITTING: the next start looks again)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the orphan search stopped", exc_info=task.exception())
 
     async def adopt(self, job_id: int, provider_job_id: str, how: str) -> bool:
         """Store `provider_job_id` as this SUBMITTING row's and watch it; False if not an orphan."""
@@ -162,8 +168,3 @@ class Orphans:
     async def _still_orphan(self, job_id: int) -> bool:
         job = await self._store.get_job(job_id)
         return job is not None and job.status is JobStatus.SUBMITTING and not job.provider_job_id
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the orphan search stopped", exc_info=task.exception())

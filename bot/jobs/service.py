@@ -41,6 +41,10 @@ UNKNOWN_SUBMIT = (
     "The bot stopped while sending this job and could not find it among Midjourney's recent "
     "jobs. It was not sent again, to avoid charging twice."
 )
+UNCONFIRMED = (
+    "The TT API did not confirm this job, and it is not among Midjourney's recent jobs, so it "
+    "was most likely not received. It was not sent again, so you are not charged twice."
+)
 
 
 class JobService:
@@ -80,6 +84,7 @@ class JobService:
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
         self._recorder = SubmitRecorder(store, watcher, events, sleep=sleep)
         self._orphans = Orphans(store, provider, self._recorder, on_lost=self._lost, sleep=sleep)
+        self._unconfirmed_texts: dict[int, str] = {}
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -133,8 +138,17 @@ class JobService:
 
     async def _lost(self, job_id: int) -> None:
         """An orphan was not found at the provider: report it, free its slot."""
-        await self._fail(job_id, UNKNOWN_SUBMIT)
+        await self._fail(job_id, self._unconfirmed_texts.pop(job_id, UNKNOWN_SUBMIT))
         self._release(job_id)
+
+    def _unconfirmed(self, job: Job, error: ProviderError) -> None:
+        """Maybe accepted (5xx, timeout): never resent; kept SUBMITTING and looked for."""
+        log.warning(
+            "job %d: submit not confirmed (%s); looking for it at the provider", job.id, error
+        )
+        self.last_error = (self._clock(), str(error))
+        self._unconfirmed_texts[job.id] = UNCONFIRMED
+        self._orphans.start([job])
 
     # -- submitting -------------------------------------------------------------------------
 
@@ -344,11 +358,13 @@ class JobService:
         try:
             provider_job_id = await self._provider.submit(self._request(job))
         except ProviderError as error:
+            if error.kind is ErrorKind.UNKNOWN_OUTCOME:
+                return self._unconfirmed(job, error)
             return await self._refused(job, error, caller_waits=caller_waits)
         except Exception:
             log.exception("unexpected error submitting job %d", job_id)
             error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
-            return await self._refused(job, error, caller_waits=caller_waits)
+            return self._unconfirmed(job, error)
         self._refusals = 0
         # Stored with retries, else watched from memory: the watcher frees the slot either way.
         await self._recorder.record(job, provider_job_id, self._clock())

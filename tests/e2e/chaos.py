@@ -23,7 +23,7 @@ from aiohttp import web
 from tests.e2e.fakes import FlakyTTApi, Handler
 from tests.e2e.world import World, labels, until
 from tests.fakes.discord import USER_ID, StoredMessage
-from tests.fakes.ttapi import JSON_KEY, SUCCESS, UNFINISHED
+from tests.fakes.ttapi import SUCCESS, UNFINISHED
 
 MEMBERS: Final = tuple(USER_ID + n for n in range(10))
 BUTTONS: Final = ("U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4")
@@ -41,35 +41,47 @@ class ChaoticTTApi(FlakyTTApi):
         self.enabled = True
 
     async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not self.enabled:
-            return await super()._handle(request, handler)
-        roll = self.rng.random()
         path = request.path
-        if path.endswith(SUBMITS):
-            if roll < 0.08:  # refused before acceptance: nothing is created
-                self.faults["submit 429"] += 1
-                request[JSON_KEY] = await self._read_json(request)
-                self._record(request)
-                body = {"status": "FAILED", "message": "Too many requests", "data": None}
-                return web.json_response(body, status=429, headers={"Retry-After": "1"})
-            # Accepted at once, answered up to 0.4 s later: a kill can land in between.
-            response = await super()._handle(request, handler)
-            await asyncio.sleep(self.rng.uniform(0.0, 0.4))
-            return response
-        if path.endswith(("/fetch", "/fetch-list")) or "/cdn/" in path:
-            if roll < 0.06:
-                self.faults["fetch 5xx"] += 1
-                request[JSON_KEY] = await self._read_json(request)
-                self._record(request)
-                status = self.rng.choice((500, 502, 503))
-                return web.Response(status=status, text="<html>bad gateway</html>")
-            if roll < 0.08:
-                self.faults["fetch dropped"] += 1
-                self.drop_next(path)
-            elif roll < 0.085 and not path.endswith("/fetch-list"):
-                self.faults["fetch timeout"] += 1
-                await asyncio.sleep(16.0)  # past the client's 15 s fetch timeout
+        if self.enabled and path.endswith(SUBMITS):
+            return await self._submit(request, handler, self.rng.random())
+        if self.enabled and (path.endswith(("/fetch", "/fetch-list")) or "/cdn/" in path):
+            await self._free_call_fault(path, self.rng.random())
         return await super()._handle(request, handler)
+
+    async def _submit(
+        self, request: web.Request, handler: Handler, roll: float
+    ) -> web.StreamResponse:
+        path = request.path
+        if roll < 0.08:  # refused before acceptance (rate limit): nothing is created
+            self.faults["submit 429"] += 1
+            self.fail_next(path, 429, headers={"Retry-After": "1"})
+        elif roll < 0.11:  # a proxy's 502 before the TT API saw it: nothing is created
+            self.faults["submit 502, not taken"] += 1
+            self.fail_next(path, 502, raw="<html>502 Bad Gateway</html>")
+        elif roll < 0.15:  # taken, then the answer is lost: paid, and the bot cannot know
+            self.faults["submit 502 after taking it"] += 1
+            self.fail_next(path, 502, raw="<html>502 Bad Gateway</html>", accept_first=True)
+        elif roll < 0.17:  # taken, then the connection drops
+            self.faults["submit dropped after taking it"] += 1
+            await super()._handle(request, handler)
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=499)  # never reaches the client
+        response = await super()._handle(request, handler)
+        # Answered up to 0.4 s after the job was created: a kill can land in between.
+        await asyncio.sleep(self.rng.uniform(0.0, 0.4))
+        return response
+
+    async def _free_call_fault(self, path: str, roll: float) -> None:
+        if roll < 0.06:
+            self.faults["fetch 5xx"] += 1
+            self.fail_next(path, self.rng.choice((500, 502, 503)), raw="<html>bad gateway</html>")
+        elif roll < 0.08:
+            self.faults["fetch dropped"] += 1
+            self.drop_next(path)
+        elif roll < 0.085 and not path.endswith("/fetch-list"):
+            self.faults["fetch timeout"] += 1
+            await asyncio.sleep(16.0)  # past the client's 15 s fetch timeout
 
 
 @dataclass

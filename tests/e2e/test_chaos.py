@@ -1,7 +1,7 @@
 """Chaos: 50 jobs from 10 members, SIGKILL at random moments, a TT API failing at random.
 
 Nothing paid for may be lost, posted twice or sent twice. Run it with `pytest -m chaos`;
-`MJBOT_CHAOS_SEED` replays a run (the seed is printed with the figures).
+`MJBOT_CHAOS_SEED` repeats a run's random choices (the seed is printed with the figures).
 """
 
 from __future__ import annotations

@@ -58,3 +58,4 @@ async def test_nothing_is_lost_posted_twice_or_sent_twice(chaotic_world: World) 
     assert figures.posted_twice == 0
     assert figures.duplicate_submissions == 0
     assert chaotic_world.discord.unknown_routes == []
+    assert figures.error_lines == [], "tracebacks or ERROR lines in the bot's log"

@@ -2,13 +2,15 @@
 
 Used for the result post, /show re-posts and DM copies alike. The image is downloaded from
 the TT CDN and uploaded, because Discord CDN links expire after 24 hours; when it is larger
-than the upload limit (or unreachable) the embed links the CDN URL instead.
+than the upload limit it is re-encoded to fit (bot/ui/fit.py), the original linked beside it,
+and when unreachable the embed links the CDN URL instead.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
@@ -19,11 +21,13 @@ import discord
 from bot.jobs.models import Job, JobKind
 from bot.ui.buttons import result_view
 from bot.ui.download import first_whole
-from bot.ui.embeds import allowed_mentions, describe_embed, result_embed, result_text
+from bot.ui.embeds import allowed_mentions, describe_embeds, result_embed, result_text
+from bot.ui.fit import fit_to_limit, original_note
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
+MAX_SOURCE_BYTES: Final = 128 * 1024 * 1024  # a bigger download is linked, not re-encoded
 
 
 @dataclass(slots=True)
@@ -31,7 +35,7 @@ class Rendered:
     """Everything `Messageable.send` needs for one result."""
 
     content: str
-    embed: discord.Embed
+    embeds: list[discord.Embed]
     files: list[discord.File]
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
@@ -42,7 +46,7 @@ class Rendered:
         """Post it; with a nonce, Discord returns the earlier message instead of a double."""
         return await channel.send(
             self.content,
-            embed=self.embed,
+            embeds=self.embeds,
             files=self.files,
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
@@ -51,35 +55,55 @@ class Rendered:
 
 
 async def render(
-    job: Job, session: aiohttp.ClientSession, upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    job: Job,
+    session: aiohttp.ClientSession,
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+    used: Collection[str] = (),
 ) -> Rendered:
-    """The result message of a succeeded job, with a fresh upload of its image."""
-    files, image = await _image(job, session, upload_limit)
-    embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else result_embed(job, image)
-    return Rendered(result_text(job), embed, files, result_view(job), allowed_mentions(job))
+    """The result message of a succeeded job, with a fresh upload of its image.
+
+    `used`: the job's actions that already succeeded (JobService.used_actions), highlighted.
+    """
+    files, image, note = await _image(job, session, upload_limit)
+    describe = job.kind is JobKind.DESCRIBE
+    embeds = describe_embeds(job, image) if describe else [result_embed(job, image)]
+    if note:
+        embeds[0].description = note
+    view = result_view(job, used)
+    return Rendered(result_text(job), embeds, files, view, allowed_mentions(job))
 
 
 async def _image(
     job: Job, session: aiohttp.ClientSession, limit: int
-) -> tuple[list[discord.File], str | None]:
-    """The upload and the embed's image: the result from any of its URLs, else its four parts."""
+) -> tuple[list[discord.File], str | None, str | None]:
+    """The uploads, the embed's image and a note: the result from any of its URLs (re-encoded
+    when too big, bot/ui/fit.py), else its four parts, else only its link."""
     url = job.image_url or job.alt_image_url
     if not url:
-        return [], None
-    found = await first_whole(session, (url, job.alt_image_url or ""), limit)
-    if found is not None:
-        name = f"mj_{job.id}{_extension(found.url)}"
-        return [discord.File(io.BytesIO(found.data), filename=name)], f"attachment://{name}"
-    # The grid itself failed: its four parts (the provider's images[]) still show the result.
+        return [], None, None
+    found = await first_whole(session, (url, job.alt_image_url or ""), MAX_SOURCE_BYTES)
+    if found is None:
+        return await _parts(job, session, limit), url, None
+    data, name, note = found.data, f"mj_{job.id}{_extension(found.url)}", None
+    if len(data) > limit:  # too big to upload as it is: re-encode it (bot/ui/fit.py)
+        fitted = await fit_to_limit(data, limit)
+        if fitted is None:
+            return [], url, None
+        data, name = fitted.data, f"mj_{job.id}{fitted.extension}"
+        note = original_note(url, fitted, limit)
+    return [discord.File(io.BytesIO(data), filename=name)], f"attachment://{name}", note
+
+
+async def _parts(job: Job, session: aiohttp.ClientSession, limit: int) -> list[discord.File]:
+    """The grid's four parts (the provider's images[]) when the grid itself failed."""
     parts = [await first_whole(session, (part,), limit // 4) for part in job.images[:4]]
-    if parts and all(parts):
-        files = [
-            discord.File(io.BytesIO(part.data), filename=f"mj_{job.id}_{n}{_extension(part.url)}")
-            for n, part in enumerate(filter(None, parts), start=1)
-        ]
-        return files, url
-    log.warning("job %d image not uploaded; linking it instead", job.id)
-    return [], url
+    if not parts or not all(parts):
+        log.warning("job %d image not uploaded; linking it instead", job.id)
+        return []
+    return [
+        discord.File(io.BytesIO(part.data), filename=f"mj_{job.id}_{n}{_extension(part.url)}")
+        for n, part in enumerate(filter(None, parts), start=1)
+    ]
 
 
 def _extension(url: str) -> str:

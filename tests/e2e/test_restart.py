@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.e2e.world import World, until
-from tests.fakes.discord import USER_ID
+from tests.fakes.discord import USER_ID, StoredMessage
 from tests.fakes.ttapi import Scenario
 
 pytestmark = pytest.mark.e2e
@@ -57,18 +57,23 @@ async def test_kill_9_during_a_submit_is_adopted_and_never_resent(world: World) 
     # The TT API takes the job, then the bot dies before reading the answer. It must not be
     # sent again; the restarted bot finds it among the TT API's recent jobs and posts it.
     world.tt.fail_next("/imagine", 504, delay=5.0, accept_first=True)
-    payload = await world.imagine("an uncertain mountain")
-    await world.progress(payload)
+    await world.imagine("an uncertain mountain")
     await until(lambda: world.tt.jobs)
+    # The provider has not answered: nothing public yet, so a refusal could stay private.
+    assert world.discord.posts() == []
 
     await world.bot.restart()
 
     await world.bot.wait_for_log(r"job \d+ adopted as provider job")
-    result = await world.result(payload, within=10.0)
-    assert result.content.startswith("**an uncertain mountain**")
+
+    def posted() -> list[StoredMessage]:
+        return [p for p in world.discord.posts() if p.content.startswith("**an uncertain")]
+
+    [result] = await until(posted, within=10.0)
     assert result.mentions == [USER_ID]
+    assert result.attachments
     assert len(world.tt_bodies("imagine")) == 1
-    assert world.results(payload) == [result]
+    assert world.discord.posts() == [result]
 
 
 async def test_kill_9_between_posting_and_recording_still_posts_once(world: World) -> None:
@@ -88,7 +93,7 @@ async def test_kill_9_between_posting_and_recording_still_posts_once(world: Worl
 async def test_sigterm_lets_a_submit_in_flight_finish_and_closes_cleanly(world: World) -> None:
     # `docker stop` sends SIGTERM while the TT API is still answering a paid submit.
     world.tt.answer_late("/imagine", seconds=1.0)
-    payload = await world.imagine("a calm lake")
+    await world.imagine("a calm lake")
     await until(lambda: world.tt.jobs)
 
     exit_code = await world.bot.stop()
@@ -98,6 +103,12 @@ async def test_sigterm_lets_a_submit_in_flight_finish_and_closes_cleanly(world: 
     assert code != 1006  # the bot closed the gateway itself; it did not just vanish
     assert world.bot.bad_log_lines() == [], "errors while shutting down"
     await world.bot.start()
-    result = await world.result(payload)  # the job id was kept: no "not sent again" failure
+
+    def posted() -> StoredMessage | None:
+        # The bot stopped before it could show the progress line: the result comes on its own.
+        return next((m for m in world.discord.posts() if m.attachments), None)
+
+    result = await until(posted, 10.0)  # the job id was kept: no "not sent again" failure
+    assert result.content.startswith("**a calm lake** - ")
     assert result.mentions == [USER_ID]
     assert len(world.tt_bodies("imagine")) == 1

@@ -223,3 +223,16 @@ async def test_queued_jobs_are_reported_with_falling_positions(
     assert list(dict.fromkeys(seen_positions)) == [2, 1, 0, None]
     await eng.wait_for(last.id, JobStatus.SUCCEEDED)
     assert eng.service.queued == 0
+
+
+def test_positions_map_every_queued_job_in_one_pass() -> None:
+    queue = FairQueue()
+    for job_id, requester in [(1, 10), (2, 10), (3, 11), (4, 12), (5, 11), (6, 10)]:
+        queue.add(job_id, requester)
+    queue.put_back(7, 12)
+
+    positions = queue.positions()
+
+    assert positions == {job_id: queue.position(job_id) for job_id in queue.order()}
+    assert positions == {7: 0, 1: 1, 3: 2, 4: 3, 2: 4, 5: 5, 6: 6}
+    assert FairQueue().positions() == {}

@@ -38,6 +38,7 @@ _CHANGEABLE: Final = frozenset(
         "images",
         "seed",
         "prompts",
+        "result_prompt",
         "quota",
         "error",
         "submitted_at",

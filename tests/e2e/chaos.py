@@ -181,7 +181,10 @@ class ChaosRun:
         return self.world.bot.running and self.world.discord.ready_for_events()
 
     def _grid(self) -> tuple[StoredMessage, str] | None:
-        grids = [m for m in self.world.discord.posts() if labels(m)[0][:1] == ["U1"]]
+        # Grids carry U1 first; failures and progress lines posted as messages carry nothing.
+        grids = [
+            m for m in self.world.discord.posts() if labels(m)[:1] and labels(m)[0][:1] == ["U1"]
+        ]
         choices = [
             (message, label)
             for message in grids

@@ -24,6 +24,7 @@ from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
 from bot.ui.highlight import highlight_parent
+from bot.ui.lineage import progress_place, result_place, start_thread
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
 from bot.ui.undelivered import followups_of, reason_of, report_undelivered
 
@@ -54,6 +55,7 @@ class Publisher(commands.Cog):
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._attempts: dict[int, int] = {}  # job id -> failed posts so far
+        self._opened: dict[int, int | None] = {}  # editor jobs: job id -> its progress message
 
     async def cog_load(self) -> None:
         """Start listening to the engine."""
@@ -74,6 +76,30 @@ class Publisher(commands.Cog):
             await self.publish(job)
         elif job.progress_message_id and job.channel_id:
             await self._show_progress(job)
+        elif job.kind is JobKind.INPAINT and job.channel_id:
+            await self._open_progress(job)
+
+    async def _open_progress(self, job: Job) -> None:
+        """A job from the web editor has no interaction to show it: post its progress line."""
+        if job.id in self._opened:
+            if (message_id := self._opened[job.id]) is not None:
+                await self._show_progress(replace(job, progress_message_id=message_id))
+            return
+        self._opened[job.id] = None  # claimed: events arriving meanwhile post nothing more
+        place = await progress_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.send(
+                preview_text(job),
+                allowed_mentions=discord.AllowedMentions.none(),
+                reference=place.reference,  # type: ignore[arg-type]  # None: not a reply
+            )
+        except discord.HTTPException as error:
+            log.warning("progress line of job %d not posted: %s", job.id, error)
+            return
+        self._opened[job.id] = message.id
+        await self.services.store.set_progress_message(job.id, message.id)
+        await self._show_progress(replace(job, progress_message_id=message.id))
 
     # -- progress -------------------------------------------------------------------------
 
@@ -144,6 +170,9 @@ class Publisher(commands.Cog):
         if not await store.claim_post(job.id):
             return
         self._forget_progress(job.id)
+        if job.progress_message_id is None and self._opened.get(job.id):
+            job = replace(job, progress_message_id=self._opened[job.id])
+        self._opened.pop(job.id, None)
         try:
             message = await self._post(job)
         except Exception as error:
@@ -152,14 +181,16 @@ class Publisher(commands.Cog):
         self._attempts.pop(job.id, None)
         followups_of(self.bot).forget(job.id)
         # Map the message to its job at once: its buttons must work as soon as it is seen.
-        await store.finish_post(job.id, message.id if message else None, job.channel_id)
+        channel_id = message.channel.id if message else job.channel_id
+        await store.finish_post(job.id, message.id if message else None, channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
         if message is not None and job.status is JobStatus.SUCCEEDED:
-            await self._after_result(job)
+            await self._after_result(job, message)
 
-    async def _after_result(self, job: Job) -> None:
+    async def _after_result(self, job: Job, message: discord.Message) -> None:
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
         try:
+            await start_thread(self.bot.http, self.services.store, job, message)
             await self._delete_progress(job)
             await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
@@ -201,13 +232,24 @@ class Publisher(commands.Cog):
             return None  # a seed is answered to its clicker (bot/ui/buttons.py), not posted
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        place = await result_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
         used = await self.services.service.used_actions(job.id)  # a re-post after a restart
         limit = self._upload_limit(job.guild_id)
         rendered = await render(job, self.services.http_session, limit, used)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
-        return await rendered.send(channel, nonce=f"mj{job.id}")
+        try:
+            return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
+        except (discord.NotFound, discord.Forbidden):
+            if place.channel_id == job.channel_id:
+                raise
+        # The parent's thread was deleted or closed to the bot: post where it was asked.
+        log.info("job %d: thread %d unavailable, posting in the channel", job.id, place.channel_id)
+        place = await result_place(self.services.store, job, thread=False)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
+        return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

@@ -267,7 +267,14 @@ class JobService:
         if failed and self._seeding.get(parent_id) is task:
             del self._seeding[parent_id]  # refused: the next click may ask again
 
-    async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
+    async def inpaint(
+        self,
+        requester: Requester,
+        parent: Job,
+        mask: str,
+        prompt: str,
+        ticket: Ticket | None = None,
+    ) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
         _check_parent(parent, None)
         params = {"parent": parent.provider_job_id, "mask": mask}
@@ -279,7 +286,7 @@ class JobService:
             parent_id=parent.id,
             params=params,
         )
-        return await self.submit(new)
+        return await self.submit(new, ticket)
 
     async def reserve(self, new: NewJob, batch: Sequence[NewJob] = ()) -> Ticket:
         """The one check of a request (pause, place, ban, words, mode, limits), under the

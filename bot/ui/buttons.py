@@ -18,9 +18,10 @@ from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
+from bot.ui.editor_link import send_editor_link
 from bot.ui.errors import report_error
 from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
-from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
+from bot.ui.layout import INPAINT, ButtonSpec, actions_for, layout, parse_custom_id
 from bot.ui.used import action_job, ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
@@ -91,6 +92,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await _imagine_all(interaction, job)
     elif action == SEED:
         await _seed(interaction, job)
+    elif action == INPAINT:
+        await send_editor_link(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, who, parent_id=job.id)
         # The input left the database once sent (bot/jobs/inputs.py): the provider's copy.

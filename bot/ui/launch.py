@@ -50,7 +50,16 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
         message_id,
         role_ids=frozenset(role.id for role in getattr(user, "roles", ())),
         is_admin=is_moderator(interaction),
+        parent_channel_id=_thread_parent(interaction),
     )
+
+
+def _thread_parent(interaction: discord.Interaction) -> int | None:
+    """The channel a thread belongs to (threads of an allowed channel are allowed too)."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return channel.parent_id
+    return None
 
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:

@@ -16,9 +16,8 @@ from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED, action_for, rank
 CUSTOM_ID_PREFIX: Final = "mj:"
 MAX_ROWS: Final = 5
 MAX_PER_ROW: Final = 5
-# Components offered by the TT API that a plain button cannot run: Vary (Region) needs a
-# mask drawn by the member and its own endpoint (/inpaint), which has no editor here yet.
-NO_BUTTON: Final = frozenset({"inpaint"})
+# Vary (Region): its button answers with a link to the mask editor (bot/ui/editor_link.py).
+INPAINT: Final = "inpaint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ def actions_for(job: Job) -> tuple[str, ...]:
     if job.kind is JobKind.DESCRIBE:
         prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
         return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
-    components = tuple(c for c in job.components if c not in NO_BUTTON)
+    components = job.components
     if "upsample1" in components and job.kind is not JobKind.SEED:
         return (*components, SEED)
     return components

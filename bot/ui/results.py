@@ -41,7 +41,10 @@ class Rendered:
     mentions: discord.AllowedMentions
 
     async def send(
-        self, channel: discord.abc.Messageable, nonce: str | None = None
+        self,
+        channel: discord.abc.Messageable,
+        nonce: str | None = None,
+        reference: discord.MessageReference | None = None,
     ) -> discord.Message:
         """Post it; with a nonce, Discord returns the earlier message instead of a double."""
         return await channel.send(
@@ -51,6 +54,7 @@ class Rendered:
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
             nonce=nonce,
+            reference=reference,  # type: ignore[arg-type]  # None (the default): not a reply
         )
 
 

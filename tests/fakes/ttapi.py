@@ -64,6 +64,7 @@ UPSAMPLE_COMPONENTS = (
     "upscale_creative",
     "high_variation",
     "low_variation",
+    "inpaint",
     "zoom_out_2",
     "zoom_out_1_5",
     "pan_left",
@@ -719,10 +720,16 @@ class FakeTTApi:
         body = self._body(request)
         mask = _require_str(body, "mask")
         try:
-            base64.b64decode(mask, validate=True)
+            raw = base64.b64decode(mask, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ApiError(400, "base64 format error") from exc
         parent = self._parent(body)
+        # The mask must have the image's size (checked when both are PNGs: width, height in IHDR).
+        if (
+            raw[:8] == self.image_bytes[:8] == b"\x89PNG\r\n\x1a\n"
+            and raw[16:24] != self.image_bytes[16:24]
+        ):
+            raise ApiError(400, "mask size does not match the image")
         prompt = _optional_str(body, "prompt") or parent.prompt
         return self._accept("inpaint", prompt, parent.mode, body, parent.job_id)
 

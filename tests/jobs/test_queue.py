@@ -175,7 +175,8 @@ async def test_a_second_user_is_not_stuck_behind_twenty_jobs(
     engine: EngineFactory, fake: FakeTTApi
 ) -> None:
     fake.scenario = FLASH
-    # The first two hold both slots until every job is queued (writes are fsynced: not instant).
+    # The first two hold both slots until every job is queued (writes are fsynced: not instant;
+    # a slot freed early would let A-3 start before B-1 even exists).
     fake.next_scenario(Scenario(queue_seconds=0.0, run_seconds=2.0))
     fake.next_scenario(Scenario(queue_seconds=0.0, run_seconds=2.0))
     eng = await engine(max_in_progress=2, scale=0.005)

@@ -96,7 +96,8 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await send_editor_link(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, who, parent_id=job.id)
-        image = str(job.params.get("image", ""))
+        # The input left the database once sent (bot/jobs/inputs.py): the provider's copy.
+        image = str(job.params.get("image") or job.params.get("url") or job.image_url or "")
         await launch(
             interaction,
             new,

@@ -156,12 +156,15 @@ async def test_imagine_all_starts_the_four_prompts(
     )
 
 
-async def test_redescribe_sends_the_same_image_again(
+async def test_redescribe_sends_the_provider_copy_of_the_image(
     harness: Harness, described: tuple[StoredMessage, Job]
 ) -> None:
-    message, _ = described
+    message, job = described
 
     await harness.click(message, "🔄")
 
+    # The input itself left the database once sent (bot/jobs/inputs.py).
     first, again = harness.tt_bodies("describe")
-    assert again["base64"] == first["base64"]
+    assert first["base64"].startswith("data:image/")
+    assert "base64" not in again
+    assert again["url"] == job.image_url

@@ -27,6 +27,7 @@ from bot.provider.models import (
     SeedRequest,
     SubmitRequest,
 )
+from bot.provider.recent import ListsRecentJobs, RecentJob
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,21 @@ class ProviderPool:
         if snapshot.status.finished:
             self._owner.pop(job_id, None)
         return snapshot
+
+    async def recent_jobs(self, limit: int = 100) -> list[RecentJob]:
+        """Every account's recent jobs (where the API lists them), to find orphans.
+
+        Each listed job is remembered as its account's, so an adopted orphan is fetched from
+        the account that has it.
+        """
+        found: list[RecentJob] = []
+        for account in self.accounts:
+            if not isinstance(account.client, ListsRecentJobs):
+                continue
+            for recent in await account.client.recent_jobs(limit):
+                self._owner.setdefault(recent.job_id, account)
+                found.append(recent)
+        return found
 
     def add_secret(self, value: str) -> None:
         """Mask `value` too in every error any account's client raises (the hookUrl secret)."""

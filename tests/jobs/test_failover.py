@@ -123,8 +123,10 @@ async def test_an_unknown_outcome_is_never_sent_to_another_account(
     ]
     eng = await pool_engine(tmp_path / "db.sqlite", accounts)
     built.append(eng)
-    with pytest.raises(Exception, match=r"charg|twice|know"):
-        await eng.service.submit(new_job("maybe accepted"))
+    job = await eng.service.submit(new_job("maybe accepted"))
+    # Not resent anywhere: looked for among TT's recent jobs, found, and watched there.
+    done = await eng.wait_for(job.id, S.SUCCEEDED)
+    assert (done.provider, done.account) == ("ttapi", accounts[0].key)
     assert len(fake_tt.calls_to("/imagine")) == 1
     assert proxy.calls_to("/submit/imagine") == []
     assert len(fake_tt.jobs) == 1  # TT did create it: resending would have paid twice
@@ -255,3 +257,28 @@ async def test_buttons_of_an_account_no_longer_configured_are_refused_clearly(
         await second.service.action(ALICE, grid, "upsample1")
     assert fake_tt.calls_to("/action") == []
     assert len(await second.store.unfinished_jobs()) == 0  # nothing was written
+
+
+async def test_an_orphan_is_adopted_from_the_account_that_has_it(
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    tt_pair: tuple[FakeTTApi, FakeTTApi],
+    built: list[PoolEngine],
+) -> None:
+    first, second = tt_pair
+    first.balance = 0.0  # the first key is broke: the job goes to the second
+    second.fail_next("/imagine", 502, raw="<html>bad gateway</html>", accept_first=True)
+    accounts = [
+        account("ttapi", TT_KEY, tt(http, first, TT_KEY)),
+        account("ttapi", TT_KEY_2, tt(http, second, TT_KEY_2)),
+    ]
+    eng = await pool_engine(tmp_path / "db.sqlite", accounts)
+    built.append(eng)
+    job = await eng.service.submit(new_job("accepted, answer lost"))
+    done = await eng.wait_for(job.id, S.SUCCEEDED)
+    assert done.account == accounts[1].key
+    assert len(second.calls_to("/imagine")) == 1  # never resent
+    assert [
+        c for c in first.calls_to("/fetch") if c.query.get("jobId") == done.provider_job_id
+    ] == []
+    assert [c for c in second.calls_to("/fetch") if c.query.get("jobId") == done.provider_job_id]

@@ -138,7 +138,8 @@ class Publisher(commands.Cog):
                 await self._edit(entry, text)
 
     def _progress_text(self, job: Job, position: int | None) -> str:
-        return progress_text(job, position, held=self.services.service.payment_hold)
+        service = self.services.service
+        return progress_text(job, position, service.waiting_reason(), held=service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -236,7 +237,8 @@ class Publisher(commands.Cog):
         channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
         used = await self.services.service.used_actions(job.id)  # a re-post after a restart
         limit = self._upload_limit(job.guild_id)
-        rendered = await render(job, self.services.http_session, limit, used)
+        providers = self.services.service.providers
+        rendered = await render(job, self.services.http_session, limit, used, providers=providers)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         try:

@@ -23,6 +23,10 @@ def read_settings() -> Settings:
 
 def main() -> int:
     """Entry point of `python -m bot` and the `mjbot` console script."""
+    if sys.argv[1:2] == ["doctor"]:
+        from bot.doctor.run import main as doctor  # noqa: PLC0415 - only the doctor needs it
+
+        return doctor(read_settings)
     try:
         settings = read_settings()
     except SettingsError as error:

@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.doctor.run import guild_report
 from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
@@ -358,6 +359,17 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
+
+    @app_commands.command(name="doctor", description="Check the bot's setup for this server")
+    async def doctor(self, interaction: discord.Interaction) -> None:
+        """Token, app, permissions here, TT API, database, public URL: one line each."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await guild_report(self.services, self.bot.http, _guild(interaction))
+        if len(text) <= 2000:
+            await interaction.followup.send(text, ephemeral=True)
+        else:  # a long report is attached whole rather than cut
+            report = discord.File(io.BytesIO(text.encode()), filename="mjbot-doctor.txt")
+            await interaction.followup.send(text[:1900] + "\n…", file=report, ephemeral=True)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ the TT API sends a callback at most a few times and gives up on errors.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -21,11 +23,17 @@ from bot.jobs.watcher import Watcher
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # a job payload is a few KB; anything larger is not from the TT API
+_NONCE = re.compile(r"^[\w-]{8,64}$")  # what the doctor sends; nothing else is echoed
 
 
 def new_secret() -> str:
     """A fresh URL-safe secret for the callback path."""
     return secrets.token_urlsafe(24)
+
+
+def health_proof(secret: str, nonce: str) -> str:
+    """What /healthz answers to a nonce: only a server holding the same secret can compute it."""
+    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def hook_url(base_url: str, secret: str) -> str:
@@ -87,9 +95,13 @@ class HookServer:
         # 200 either way: the TT API retries only on other answers, and there is nothing to retry.
         return web.json_response({"ok": True})
 
-    async def _health(self, _: web.Request) -> web.Response:
+    async def _health(self, request: web.Request) -> web.Response:
         uptime = round(time.monotonic() - self._started)
-        return web.json_response({"status": "ok", "uptime_s": uptime, **self._status()})
+        body: dict[str, Any] = {"status": "ok", "uptime_s": uptime, **self._status()}
+        nonce = request.query.get("nonce", "")
+        if _NONCE.match(nonce):  # the doctor proves the public URL reaches this very server
+            body |= {"nonce": nonce, "proof": health_proof(self._secret.decode(), nonce)}
+        return web.json_response(body)
 
 
 def _job_id(body: Any) -> str | None:

@@ -35,9 +35,14 @@ def main() -> int:
         return EXIT_BAD_SETTINGS
     setup_logging(settings.log_level, [settings.discord_token, settings.tt_api_key])
     from bot.runner import run  # noqa: PLC0415 - settings errors need no discord import
+    from bot.startup import StartupError  # noqa: PLC0415
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except StartupError as error:
+        print(f"mjbot cannot start: {error.text}", file=sys.stderr)  # noqa: T201
+        return error.exit_code
     return 0
 
 

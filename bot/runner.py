@@ -8,6 +8,7 @@ import logging
 import signal
 
 import aiohttp
+import discord
 
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
@@ -17,13 +18,24 @@ from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings
+from bot.startup import (
+    EXIT_LOGIN_REFUSED,
+    LOGIN_REFUSED,
+    StartupError,
+    check_provider_key,
+    wait_for_discord,
+)
 
 log = logging.getLogger(__name__)
 _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
 
 
 async def run(settings: Settings) -> None:
-    """Open the session and database, start the bot, and close everything on the way out."""
+    """Open the session and database, start the bot, and close everything on the way out.
+
+    Raises StartupError (one line, an exit code) when Discord rejects the token.
+    """
+    await wait_for_discord(settings.discord_token.get())
     store = await Store.open(settings.database_path)
     try:
         await store.migrate()
@@ -35,6 +47,12 @@ async def run(settings: Settings) -> None:
 
 async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
     provider = TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url)
+    # A refused key is a warning, not a stop: no account pool exists yet to mark unhealthy,
+    # and each job then fails with the reason, which members and /mj-admin status show.
+    await check_provider_key(
+        TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url, attempts=1),
+        settings.tt_api_base_url,
+    )
     events = JobEvents()
     watcher = Watcher(
         store,
@@ -64,7 +82,10 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
     try:
         async with MjBot(settings, store, service, events, session) as bot:
             _close_on_sigterm(bot)
-            await bot.start(settings.discord_token.get())
+            try:
+                await bot.start(settings.discord_token.get())
+            except discord.LoginFailure:  # reset between the first check and this login
+                raise StartupError(LOGIN_REFUSED, EXIT_LOGIN_REFUSED) from None
     finally:
         if server is not None:
             await server.stop()

@@ -21,11 +21,16 @@ from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
-from bot.provider import ProviderError
+from bot.provider import ErrorKind, ProviderError
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
 
 MODES = ("fast", "relax", "turbo")
+_API_PROBLEMS = {
+    ErrorKind.AUTH: "key rejected (fix TT_API_KEY)",
+    ErrorKind.BALANCE: "balance used up",
+    ErrorKind.BLOCKED: "account blocked",
+}
 Choice = app_commands.Choice[str]
 
 
@@ -348,8 +353,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
                 if info.balance is not None
                 else "reachable"
             )
-        except ProviderError as error:
-            api = f"**unreachable**: {error.message}"
+        except ProviderError as error:  # a refused key is not an outage: say which it is
+            api = f"**{_API_PROBLEMS.get(error.kind, 'unreachable')}**: {error.message}"
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [

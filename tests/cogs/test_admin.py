@@ -363,7 +363,7 @@ async def test_status_when_the_tt_api_refuses(harness: Harness) -> None:
     payload = await harness.admin("status")
 
     [followup] = harness.discord.followups(payload["id"])
-    assert "TT API: **unreachable**" in followup.content
+    assert "TT API: **key rejected (fix TT_API_KEY)**" in followup.content
 
 
 async def running_job(harness: Harness, prompt: str = "a slow red fox") -> tuple[Payload, int]:

@@ -33,7 +33,8 @@ def main() -> int:
         # No traceback: the message says what is wrong and how to fix it.
         print(error.render(), file=sys.stderr)  # noqa: T201
         return EXIT_BAD_SETTINGS
-    setup_logging(settings.log_level, [settings.discord_token, settings.tt_api_key])
+    secrets = [settings.discord_token, settings.tt_api_key, settings.translate_api_key]
+    setup_logging(settings.log_level, secrets)
     from bot.runner import run  # noqa: PLC0415 - settings errors need no discord import
     from bot.startup import StartupError  # noqa: PLC0415
 

@@ -63,6 +63,8 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
     poll_interval_scale: float = 1.0
+    translate_url: str | None = None  # LibreTranslate; None = prompts go as typed
+    translate_api_key: Secret | None = None
 
 
 class SettingsError(Exception):
@@ -170,6 +172,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if webhook_secret and len(webhook_secret) < 16:
         read.problem("WEBHOOK_SECRET", "must be at least 16 characters (or empty to generate one).")
     scale = _scale(read)
+    translate_url = read.url("TRANSLATE_URL", None)
+    translate_key = read.raw("TRANSLATE_API_KEY")
     if read.problems:
         raise SettingsError(read.problems)
     return Settings(
@@ -187,6 +191,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         poll_interval_scale=scale,
+        translate_url=translate_url,
+        translate_api_key=Secret(translate_key) if translate_key else None,
     )
 
 

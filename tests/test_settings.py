@@ -43,6 +43,8 @@ def test_defaults_for_every_optional_setting() -> None:
     assert (settings.webhook_host, settings.webhook_port) == ("0.0.0.0", 8080)  # noqa: S104
     assert settings.webhook_secret is None
     assert settings.poll_interval_scale == 1.0
+    assert settings.translate_url is None
+    assert settings.translate_api_key is None
 
 
 def test_blank_values_count_as_unset() -> None:
@@ -58,6 +60,8 @@ def test_blank_values_count_as_unset() -> None:
         "WEBHOOK_BASE_URL",
         "WEBHOOK_BIND",
         "WEBHOOK_SECRET",
+        "TRANSLATE_URL",
+        "TRANSLATE_API_KEY",
         "POLL_INTERVAL_SCALE",
     )
     blanks = dict.fromkeys(optional, "  ")
@@ -235,3 +239,15 @@ def test_settings_are_frozen() -> None:
     assert isinstance(settings, Settings)
     with pytest.raises(AttributeError):
         settings.default_mode = "turbo"  # type: ignore[misc]
+
+
+def test_translation_service_settings() -> None:
+    settings = load_settings(
+        env(TRANSLATE_URL="https://translate.example.org/", TRANSLATE_API_KEY="lt-key-123")
+    )
+    assert settings.translate_url == "https://translate.example.org"
+    assert settings.translate_api_key == Secret("lt-key-123")
+    assert "lt-key-123" not in repr(settings)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(TRANSLATE_URL="translate.example.org"))
+    assert caught.value.problems[0].startswith("TRANSLATE_URL: must be an http(s) URL")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from bot.jobs.store.base import migrations
 from bot.jobs.store.community import Community
 from bot.jobs.store.jobs import JobRows
+from bot.jobs.store.translation import TranslationPrefs
 
 
-class Store(JobRows, Community):
+class Store(JobRows, Community, TranslationPrefs):
     """Async access to the bot's database."""
 
 

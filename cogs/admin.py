@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot import __version__
 from bot.doctor.run import guild_report
 from bot.errors import UserFacingError
+from bot.i18n import t
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
@@ -27,6 +28,7 @@ from bot.provider import ErrorKind, ProviderError
 from bot.ui.audit import post_audit
 from bot.ui.chart import daily_series, draw_usage
 from bot.ui.context import Services, is_moderator
+from bot.ui.locale import locale_of
 
 MODES = ("fast", "relax", "turbo")
 _API_PROBLEMS = {
@@ -250,6 +252,19 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         """Anyone, or only the member who asked."""
         await self._update(interaction, buttons_who=who.value)
         await self._done(interaction, f"Result buttons: {who.value} may press them.", True)
+
+    @app_commands.command(
+        name="translation", description="Turn prompt translation on or off for this server"
+    )
+    @app_commands.describe(enabled="Off: prompts always go as typed")
+    async def translation(self, interaction: discord.Interaction, enabled: bool) -> None:
+        """The server-wide switch over the members' own translation choice."""
+        locale = locale_of(interaction)
+        if not self.services.settings.translate_url:
+            raise UserFacingError(t("admin.translation_unavailable", locale))
+        await self.services.store.set_translation_disabled(_guild(interaction), not enabled)
+        key = "admin.translation_on" if enabled else "admin.translation_off"
+        await self._done(interaction, t(key, locale), True)
 
     @app_commands.command(name="log", description="Set the audit channel (no channel = off)")
     @app_commands.describe(channel="Where audit entries go; leave empty to turn the log off")

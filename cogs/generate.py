@@ -13,6 +13,7 @@ from bot.jobs.models import JobKind, NewJob
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
 from bot.ui.launch import launch, requester_of
+from bot.ui.translate_flow import imagine_in_any_language
 
 MODES = [app_commands.Choice(name=mode, value=mode) for mode in ("fast", "relax", "turbo")]
 DIMENSIONS = [
@@ -47,7 +48,11 @@ class Generate(commands.Cog):
         chosen = await self._mode(interaction, mode)
         prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
         new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-        await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
+
+        def start(final: str) -> Any:
+            return lambda r: self.bot.service.imagine(r, final, chosen)
+
+        await imagine_in_any_language(interaction, new, start)
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(

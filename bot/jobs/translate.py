@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 TIMEOUT: Final = aiohttp.ClientTimeout(total=8, connect=3)
 MIN_CONFIDENCE: Final = 50.0  # below this a detection is a guess: the prompt goes as typed
 TARGET: Final = "en"
+TRANSLATE_MODES: Final = ("ask", "always", "never")  # a member's choice; ask is the default
 
 
 class TranslateError(Exception):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from bot.jobs.store.base import StoreBase
-
-TRANSLATE_MODES: Final = ("ask", "always", "never")
+from bot.jobs.translate import TRANSLATE_MODES
 
 
 class TranslationPrefs(StoreBase):

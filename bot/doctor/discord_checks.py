@@ -42,11 +42,15 @@ async def check_token(http: HTTPClient, token: str | None) -> tuple[Finding, Map
 
 async def check_application(http: HTTPClient) -> Finding:
     """Warn when the application is public: anyone could add the bot and spend your credits."""
-    subject = "Application"
+    subject, later = "Application", "run the doctor again later"
     try:
         app = await http.request(Route("GET", "/applications/@me"))
-    except (discord.HTTPException, *NETWORK_ERRORS) as error:
-        return warn(subject, f"could not be read ({error})", "run the doctor again later")
+    except discord.HTTPException as error:
+        return warn(
+            subject, f"could not be read (HTTP {error.status})", "run the doctor again later"
+        )
+    except NETWORK_ERRORS as error:
+        return warn(subject, describe(error, Route.BASE), later)
     if app.get("bot_public"):
         return warn(
             subject,

@@ -28,6 +28,7 @@ from bot.doctor.system_checks import (
     check_provider,
     check_public_url,
     check_settings,
+    check_translation,
     settings_failures,
 )
 from bot.jobs.store import Store
@@ -57,6 +58,8 @@ async def collect(settings: Settings) -> list[Finding]:
         findings += await _discord(settings, store)
         findings += await check_provider(session, settings)
         findings += await check_database(settings.database_path)
+        if settings.translate_url:
+            findings.append(await check_translation(session, settings))
         if settings.webhook_base_url:
             secret = await _secret(settings, store)
             async with _stand_in(settings, secret):
@@ -81,6 +84,8 @@ async def collect_for_guild(
         findings += await check_permissions(http, guild_id, int(me["id"]), allowed_channels)
     findings += await check_provider(session, settings)
     findings += await check_database(settings.database_path)
+    if settings.translate_url:
+        findings.append(await check_translation(session, settings))
     if settings.webhook_base_url:
         findings.append(await check_public_url(session, settings.webhook_base_url, webhook_secret))
     return findings

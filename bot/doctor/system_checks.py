@@ -14,6 +14,7 @@ import aiohttp
 from bot.doctor.network import NETWORK_ERRORS, describe
 from bot.doctor.report import Finding, fail, ok, warn
 from bot.jobs.store.health import database_health
+from bot.jobs.translate import TranslateError, Translator
 from bot.jobs.webhook import health_proof
 from bot.provider import ErrorKind, ProviderError
 from bot.provider.ttapi import TTApiClient
@@ -136,7 +137,9 @@ async def check_public_url(
             f"{base_url}/healthz", params={"nonce": nonce}, timeout=timeout
         ) as r:
             body: Any = await r.json(content_type=None) if r.status == 200 else None
-    except (ValueError, *NETWORK_ERRORS) as error:
+    except ValueError:
+        return fail(subject, f"{base_url}/healthz does not answer JSON: not this bot", fix)
+    except NETWORK_ERRORS as error:
         return fail(subject, describe(error, base_url), fix)
     if not isinstance(body, Mapping) or body.get("nonce") != nonce:
         return fail(subject, f"{base_url} answers, but it is not this bot", fix)
@@ -146,6 +149,20 @@ async def check_public_url(
     ):
         return fail(subject, f"{base_url} is another mjbot (a different secret)", fix)
     return ok(subject, f"{base_url} reaches this bot from outside")
+
+
+async def check_translation(session: aiohttp.ClientSession, settings: Settings) -> Finding:
+    """TRANSLATE_URL answers a language detection with the configured key."""
+    key = settings.translate_api_key.get() if settings.translate_api_key else None
+    translator = Translator(session, settings.translate_url or "", key)
+    try:
+        language, _ = await translator.detect("Ein Hund läuft durch den Schnee")
+    except TranslateError as error:
+        fix = "check TRANSLATE_URL and TRANSLATE_API_KEY; until then prompts go as typed"
+        return fail("TRANSLATE_URL", f"{settings.translate_url}: {error}", fix)
+    return ok(
+        "TRANSLATE_URL", f"{settings.translate_url} answers (German detected as {language!r})"
+    )
 
 
 def _show(value: Any) -> str:

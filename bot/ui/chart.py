@@ -23,6 +23,7 @@ INK: Final = (219, 222, 225)
 GRID: Final = (78, 80, 88)
 COLOURS: Final = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (204, 121, 167))
 OTHER_COLOUR: Final = (150, 150, 150)
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _LEFT, _RIGHT, _TOP, _GAP, _BOTTOM = 70, 190, 64, 60, 40
 
 
@@ -88,7 +89,7 @@ def colour(series: Series, member: int) -> tuple[int, int, int]:
 
 def _panel(
     draw: ImageDraw.ImageDraw,
-    font: ImageFont.FreeTypeFont,
+    font: Font,
     box: tuple[int, int, int, int],
     series: Series,
     *,
@@ -122,7 +123,7 @@ def _panel(
 
 def _legend(
     draw: ImageDraw.ImageDraw,
-    font: ImageFont.FreeTypeFont,
+    font: Font,
     members: Sequence[int],
     names: Callable[[int], str],
 ) -> None:

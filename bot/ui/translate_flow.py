@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any, Final
 
@@ -105,10 +105,10 @@ class TranslationChoice(discord.ui.View):
             button: discord.ui.Button[Any] = discord.ui.Button(
                 label=t(f"translate.{what}", locale), style=style, custom_id=f"mjtr:{what}"
             )
-            button.callback = self._callback(what)  # type: ignore[method-assign]
+            button.callback = self._callback(what)  # type: ignore[method-assign,assignment]
             self.add_item(button)
 
-    def _callback(self, what: str) -> Callable[[discord.Interaction], Awaitable[None]]:
+    def _callback(self, what: str) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
         async def pressed(interaction: discord.Interaction) -> None:
             # discord.py only logs a view callback's exception: answer the member here.
             try:

@@ -18,6 +18,7 @@ from bot.jobs.webhook import HookServer, health_proof
 from tests.doctor.conftest import BOT_TOKEN, MakeSettings, free_port
 from tests.fakes.discord import CHANNEL_ID
 from tests.fakes.discord_rest import FakeDiscordRest
+from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.ttapi import FakeTTApi
 
 ATTACH_FILES = 1 << 15
@@ -252,3 +253,16 @@ async def test_cli_exit_codes(discord_fake: FakeDiscordRest, tt: FakeTTApi, tmp_
     assert "❌ DISCORD_TOKEN" in invalid[2]
     assert "❌ DEFAULT_MODE" in invalid[2]
     assert "Traceback" not in good[2] + bad[2] + invalid[2]
+
+
+async def test_translation_service_with_a_wrong_key_fails(
+    discord_fake: FakeDiscordRest, make_settings: MakeSettings
+) -> None:
+    async with FakeLibreTranslate(api_key="lt-right") as lt:
+        good = await collect(make_settings(TRANSLATE_URL=lt.base_url, TRANSLATE_API_KEY="lt-right"))
+        bad = await collect(make_settings(TRANSLATE_URL=lt.base_url, TRANSLATE_API_KEY="lt-wrong"))
+    assert failures(good) == []
+    assert f"✅ TRANSLATE_URL: {lt.base_url} answers" in render(good)
+    [line] = failures(bad)
+    assert "refused the API key" in line
+    assert "lt-wrong" not in render(bad)

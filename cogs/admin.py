@@ -307,9 +307,10 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
             io.BytesIO(usage_csv(jobs).encode()), filename=f"mjbot-usage-{days}d.csv"
         )
         series = daily_series(rows, days, time.time())
-        title = f"mjbot usage, last {days} days"
         # Drawing takes tens of milliseconds: off the event loop, within the 3 s to answer.
-        png = await asyncio.to_thread(draw_usage, series, _namer(interaction), title)
+        png = await asyncio.to_thread(
+            draw_usage, series, _namer(interaction), days, locale_of(interaction)
+        )
         chart = discord.File(io.BytesIO(png), filename=f"mjbot-usage-{days}d.png")
         await interaction.response.send_message(
             text[:2000], files=[csv_file, chart], ephemeral=True

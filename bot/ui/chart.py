@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from bot.i18n import t
 from bot.jobs.ledger import DAY, UsageRow
+from bot.ui.fonts import Font, can_draw, font
 
 WIDTH: Final = 1000
 HEIGHT: Final = 620
@@ -23,7 +25,6 @@ INK: Final = (219, 222, 225)
 GRID: Final = (78, 80, 88)
 COLOURS: Final = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (204, 121, 167))
 OTHER_COLOUR: Final = (150, 150, 150)
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _LEFT, _RIGHT, _TOP, _GAP, _BOTTOM = 70, 190, 64, 60, 40
 
 
@@ -63,20 +64,32 @@ def daily_series(rows: Iterable[UsageRow], days: int, now: float) -> Series:
     )
 
 
-def draw_usage(series: Series, names: Callable[[int], str], title: str) -> bytes:
+def draw_usage(
+    series: Series, names: Callable[[int], str], days: int, locale: str | None = None
+) -> bytes:
     """The chart as PNG bytes: jobs per day above, credits per day below, with a legend."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(14)
-    draw.text((_LEFT, 10), title, fill=INK, font=ImageFont.load_default(18))
+    small, large = font(14), font(18)
+
+    def text(key: str, **values: object) -> str:
+        """The label in `locale`, or in English where the installed font lacks the glyphs."""
+        local = t(key, locale, **values)
+        return local if can_draw(local, large) else t(key, "en", **values)
+
+    def name(member: int) -> str:
+        shown = text("usage.others") if member == OTHERS else names(member)
+        return shown if can_draw(shown, small) else f"user …{str(member)[-4:]}"
+
+    draw.text((_LEFT, 10), text("usage.chart_title", days=days), fill=INK, font=large)
     panel = (HEIGHT - _TOP - _GAP - _BOTTOM) // 2
     upper = (_LEFT, _TOP, WIDTH - _RIGHT, _TOP + panel)
     lower = (_LEFT, _TOP + panel + _GAP, WIDTH - _RIGHT, _TOP + 2 * panel + _GAP)
-    _panel(draw, font, upper, series, values=series.jobs, unit="jobs")
-    _panel(draw, font, lower, series, values=series.credits, unit="credits")
-    _legend(draw, font, series.members, names)
+    _panel(draw, small, upper, series, values=series.jobs, unit=text("usage.jobs"))
+    _panel(draw, small, lower, series, values=series.credits, unit=text("usage.credits"))
+    _legend(draw, small, series.members, name)
     if not series.members:
-        draw.text((WIDTH // 2 - 60, HEIGHT // 2), "No jobs in this period", fill=INK, font=font)
+        draw.text((WIDTH // 2, HEIGHT // 2), text("usage.empty"), fill=INK, font=small, anchor="mm")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -131,8 +144,7 @@ def _legend(
     for number, member in enumerate(members):
         fill = OTHER_COLOUR if member == OTHERS else COLOURS[number]
         draw.rectangle((x, y + number * 24, x + 14, y + number * 24 + 14), fill=fill)
-        label = "others" if member == OTHERS else names(member)
-        draw.text((x + 22, y + number * 24), label[:20], fill=INK, font=font)
+        draw.text((x + 22, y + number * 24), names(member)[:20], fill=INK, font=font)
 
 
 def _nice(value: float) -> float:

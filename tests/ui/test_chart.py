@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from PIL import Image
 
 from bot.jobs.ledger import DAY, UsageRow
+from bot.ui import fonts
 from bot.ui.chart import (
     HEIGHT,
     OTHER_COLOUR,
@@ -49,7 +51,7 @@ def test_series_keeps_the_top_members_and_sums_the_rest() -> None:
 
 def test_png_decodes_with_the_right_size_and_every_members_colour() -> None:
     series = daily_series(ROWS, days=7, now=NOW)
-    png = draw_usage(series, lambda user: f"member {user}", "mjbot usage, last 7 days")
+    png = draw_usage(series, lambda user: f"member {user}", 7)
     image = Image.open(io.BytesIO(png))
     image.load()
     assert image.format == "PNG"
@@ -64,7 +66,7 @@ def test_png_decodes_with_the_right_size_and_every_members_colour() -> None:
 def test_bar_heights_follow_the_values() -> None:
     """Today's bar (3 jobs) is three times as tall as yesterday's (1 job)."""
     series = daily_series([row(0, 1, 3, 3.0), row(1, 1, 1, 1.0)], days=2, now=NOW)
-    image = Image.open(io.BytesIO(draw_usage(series, str, "t"))).convert("RGB")
+    image = Image.open(io.BytesIO(draw_usage(series, str, 2))).convert("RGB")
     target = colour(series, 1)
     heights = []
     left, right = 70, WIDTH - 190  # the plot area: two days, two bars
@@ -76,5 +78,23 @@ def test_bar_heights_follow_the_values() -> None:
 
 
 def test_an_empty_period_still_draws() -> None:
-    png = draw_usage(daily_series([], days=30, now=NOW), str, "nothing")
+    png = draw_usage(daily_series([], days=30, now=NOW), str, 30)
     assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
+
+
+def test_labels_follow_the_locale() -> None:
+    series = daily_series(ROWS, days=7, now=NOW)
+    assert draw_usage(series, str, 7, "en") != draw_usage(series, str, 7, "de")
+
+
+def test_no_empty_boxes_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a font for Japanese, labels fall back to English and names to ids, not boxes."""
+    latin = fonts.font(14)
+    if fonts.can_draw("ジョブ", latin):
+        pytest.skip("this machine has a CJK font")
+    series = daily_series(ROWS, days=7, now=NOW)
+    japanese = draw_usage(series, lambda user: "猫" if user == 1 else f"member {user}", 7, "ja")
+    fallback = draw_usage(
+        series, lambda user: f"user …{str(user)[-4:]}" if user == 1 else f"member {user}", 7, "en"
+    )
+    assert japanese == fallback

@@ -58,7 +58,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         """The cog-wide gate: Manage Server, or one of OWNER_IDS."""
         if not is_moderator(interaction):
             # A CheckFailure, so the tree's error path answers it (other errors escape it).
-            raise app_commands.CheckFailure("Only moderators (Manage Server) can use /mj-admin.")
+            text = t("admin.only_moderators", locale_of(interaction))
+            raise app_commands.CheckFailure(text)
         return True
 
     # -- members ----------------------------------------------------------------------------

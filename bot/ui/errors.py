@@ -25,11 +25,12 @@ def user_text(error: BaseException, locale: str = DEFAULT) -> str:
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, LimitReached) and error.retry_at:
-        return t("errors.retry_at", locale, text=error.text, when=f"<t:{int(error.retry_at)}:R>")
+        text = _text(error, locale)
+        return t("errors.retry_at", locale, text=text, when=f"<t:{int(error.retry_at)}:R>")
     if isinstance(error, JobRejected):
         return _rejected(error, locale)
     if isinstance(error, UserFacingError):
-        return error.text
+        return _text(error, locale)
     if isinstance(error, app_commands.CommandOnCooldown):  # a CheckFailure: test it first
         return t("errors.cooldown", locale, seconds=f"{error.retry_after:.0f}")
     if isinstance(error, app_commands.CheckFailure) and str(error):
@@ -37,6 +38,11 @@ def user_text(error: BaseException, locale: str = DEFAULT) -> str:
     reference = secrets.token_hex(4)
     log.error("unexpected error [ref %s]", reference, exc_info=error)
     return t("errors.generic", locale, reference=reference)
+
+
+def _text(error: UserFacingError, locale: str) -> str:
+    """The error in the member's language when it has a catalog key, else as raised."""
+    return t(error.key, locale, **error.values) if error.key else error.text
 
 
 def _rejected(error: JobRejected, locale: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.jobs.policy import PAUSED
 from tests.cogs.conftest import Harness
+from tests.fakes.discord import OTHER_USER_ID
 
 
 async def test_discord_receives_descriptions_in_every_shipped_language(harness: Harness) -> None:
@@ -48,3 +50,37 @@ async def test_an_english_member_still_gets_english(harness: Harness) -> None:
     await harness.run(payload)
     [answer] = harness.discord.followups(payload["id"])
     assert answer.content.startswith("Midjourney refused this prompt")
+
+
+async def test_refusals_of_the_checks_follow_the_member(harness: Harness) -> None:
+    await harness.admin("pause")
+    german = harness.discord.slash_command("imagine", {"prompt": "a fox"}, locale="de")
+    japanese = harness.discord.slash_command("imagine", {"prompt": "a fox"}, locale="ja")
+    english = harness.discord.slash_command("imagine", {"prompt": "a fox"}, locale="en-US")
+    for payload in (german, japanese, english):
+        await harness.run(payload)
+    assert harness.private_answer(german) == (
+        "mjbot wurde auf diesem Server von den Moderatoren pausiert. "
+        "Bitte versuche es später noch einmal."
+    )
+    assert harness.private_answer(japanese).startswith("このサーバーの mjbot は")
+    assert harness.private_answer(english) == PAUSED
+
+
+async def test_a_limit_with_values_and_retry_time_in_french(harness: Harness) -> None:
+    await harness.admin("limits", cooldown=600)
+    await harness.result_of(await harness.imagine("a first fox", user_id=OTHER_USER_ID))
+    payload = harness.discord.slash_command(
+        "imagine", {"prompt": "a second fox"}, locale="fr", user_id=OTHER_USER_ID
+    )
+    await harness.run(payload)
+    text = harness.private_answer(payload)
+    assert text.startswith("Attends un peu entre deux tâches (600 s ici). Tu pourras réessayer <t:")
+
+
+async def test_the_admin_gate_speaks_the_members_language(harness: Harness) -> None:
+    payload = harness.discord.slash_command("mj-admin bans", {}, locale="es-419")
+    await harness.run(payload)
+    assert harness.private_answer(payload) == (
+        "Solo los moderadores (Gestionar servidor) pueden usar /mj-admin."
+    )

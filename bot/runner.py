@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 
 import aiohttp
 import discord
@@ -48,8 +49,8 @@ async def run(settings: Settings) -> None:
 async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
     provider = TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url)
     # A refused key is a warning, not a stop: no account pool exists yet to mark unhealthy,
-    # and each job then fails with the reason, which members and /mj-admin status show.
-    await check_provider_key(
+    # so the problem becomes the service's last error, which /mj-admin status shows.
+    problem = await check_provider_key(
         TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url, attempts=1),
         settings.tt_api_base_url,
     )
@@ -75,6 +76,8 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
         if settings.webhook_base_url and secret
         else None,
     )
+    if problem is not None:
+        service.last_error = (time.time(), problem)
     server = None
     if secret is not None:
         server = HookServer(watcher, secret, lambda: _status(service))

@@ -72,14 +72,15 @@ async def _try_login(http: HTTPClient, token: str) -> str | None:
     return None
 
 
-async def check_provider_key(provider: Provider, base_url: str) -> bool:
-    """Try the key once (a free call); False, with a warning, when it does not work."""
+async def check_provider_key(provider: Provider, base_url: str) -> str | None:
+    """Try the key once (a free call); the problem, also logged as a warning, or None."""
     try:
         await provider.info()
     except ProviderError as error:
-        log.warning("%s", provider_problem(error, base_url))
-        return False
-    return True
+        problem = provider_problem(error, base_url)
+        log.warning("%s", problem)
+        return problem
+    return None
 
 
 def provider_problem(error: ProviderError, base_url: str) -> str:

@@ -111,10 +111,12 @@ async def test_rejected_provider_key_is_a_warning(caplog: pytest.LogCaptureFixtu
     async with FakeTTApi(api_key="right") as tt, aiohttp.ClientSession() as session:
         client = TTApiClient(session, "wrong", tt.base_url, attempts=1)
         with caplog.at_level(logging.WARNING, logger="bot.startup"):
-            healthy = await check_provider_key(client, tt.base_url)
-    assert healthy is False
+            problem = await check_provider_key(client, tt.base_url)
     [record] = caplog.records
-    assert record.getMessage().startswith("the TT API rejected TT_API_KEY (401)")
+    assert record.getMessage() == problem
+    assert problem.startswith("the TT API rejected TT_API_KEY (401)")
+    async with FakeTTApi(api_key="right") as tt, aiohttp.ClientSession() as session:
+        assert await check_provider_key(TTApiClient(session, "right", tt.base_url), "") is None
 
 
 async def test_unreachable_provider_names_the_host(caplog: pytest.LogCaptureFixture) -> None:
@@ -124,7 +126,7 @@ async def test_unreachable_provider_names_the_host(caplog: pytest.LogCaptureFixt
     async with aiohttp.ClientSession() as session:
         base = f"http://127.0.0.1:{port}"
         with caplog.at_level(logging.WARNING, logger="bot.startup"):
-            assert not await check_provider_key(TTApiClient(session, "k", base, attempts=1), base)
+            assert await check_provider_key(TTApiClient(session, "k", base, attempts=1), base)
     assert caplog.records[0].getMessage() == (
         "TT API: cannot reach 127.0.0.1: the connection was refused: nothing listens there, "
         "or a firewall says no; jobs wait and retry"

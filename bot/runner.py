@@ -13,10 +13,12 @@ import discord
 
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
+from bot.jobs.prices import PriceBook
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
-from bot.jobs.webhook import HookServer, hook_url, new_secret
+from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_http
+from bot.logs import redact
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings
 from bot.startup import (
@@ -26,6 +28,7 @@ from bot.startup import (
     check_provider_key,
     wait_for_discord,
 )
+from bot.web.setup import install_editor
 
 log = logging.getLogger(__name__)
 _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
@@ -66,6 +69,10 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
     if settings.webhook_base_url:
         secret = settings.webhook_secret.get() if settings.webhook_secret else None
         secret = secret or await store.meta_or_create("webhook_secret", new_secret)
+        # The secret is the callback's only credential: never in logs, errors or Discord.
+        redact(secret)
+        provider.add_secret(secret)
+        warn_if_plain_http(settings.webhook_base_url)
     service = JobService(
         store,
         provider,
@@ -75,12 +82,15 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
         hook_url=hook_url(settings.webhook_base_url, secret)
         if settings.webhook_base_url and secret
         else None,
+        prices=PriceBook.load(settings.prices_file),
+        low_balance_alert=settings.low_balance_alert,
     )
     if problem is not None:
         service.last_error = (time.time(), problem)
     server = None
     if secret is not None:
         server = HookServer(watcher, secret, lambda: _status(service))
+        await install_editor(server.app, store, service, session, settings.public_base_url or "")
         await server.start(settings.webhook_host, settings.webhook_port)
     try:
         async with MjBot(settings, store, service, events, session) as bot:

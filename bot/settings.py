@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-MODES: Final = ("fast", "relax", "turbo")
+from bot.jobs.prices import PricesError, parse_prices
+from bot.provider.models import MODES
+
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
 # A Discord bot token is three base64url parts joined by dots; checking the shape
@@ -57,14 +59,23 @@ class Settings:
     max_jobs_in_progress: int = 10
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = frozenset()
+    allowed_guild_ids: frozenset[int] = frozenset()  # empty: every server the bot is in
     log_level: str = "INFO"
-    webhook_base_url: str | None = None
+    # Where the bot's web server is reachable: TT API callbacks and the Vary (Region) editor.
+    public_base_url: str | None = None
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the callback server must be reachable from outside
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
     poll_interval_scale: float = 1.0
     translate_url: str | None = None  # LibreTranslate; None = prompts go as typed
     translate_api_key: Secret | None = None
+    low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
+    prices_file: Path | None = None  # None: next to the database
+
+    @property
+    def webhook_base_url(self) -> str | None:
+        """The old name of `public_base_url` (WEBHOOK_BASE_URL is still read as an alias)."""
+        return self.public_base_url
 
 
 class SettingsError(Exception):
@@ -165,8 +176,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     dev_guild_id = read.snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None
     owners = [part.strip() for part in read.raw("OWNER_IDS").split(",") if part.strip()]
     owner_ids = frozenset(filter(None, (read.snowflake("OWNER_IDS", owner) for owner in owners)))
+    allowed = [part.strip() for part in read.raw("ALLOWED_GUILD_IDS").split(",") if part.strip()]
+    allowed_guild_ids = frozenset(
+        filter(None, (read.snowflake("ALLOWED_GUILD_IDS", guild) for guild in allowed))
+    )
     log_level = read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
-    webhook_url = read.url("WEBHOOK_BASE_URL", None)
+    public_url = _public_url(read)
     host, port = _bind(read)
     webhook_secret = read.raw("WEBHOOK_SECRET")
     if webhook_secret and len(webhook_secret) < 16:
@@ -174,6 +189,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     scale = _scale(read)
     translate_url = read.url("TRANSLATE_URL", None)
     translate_key = read.raw("TRANSLATE_API_KEY")
+    low_balance = _credits(read, "LOW_BALANCE_ALERT")
+    prices_file = _prices_file(read, database)
     if read.problems:
         raise SettingsError(read.problems)
     return Settings(
@@ -185,15 +202,30 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_jobs_in_progress=max_jobs,
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
+        allowed_guild_ids=allowed_guild_ids,
         log_level=log_level,
-        webhook_base_url=webhook_url,
+        public_base_url=public_url,
         webhook_host=host,
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         poll_interval_scale=scale,
         translate_url=translate_url,
         translate_api_key=Secret(translate_key) if translate_key else None,
+        low_balance_alert=low_balance,
+        prices_file=prices_file,
     )
+
+
+def _public_url(read: _Reader) -> str | None:
+    """PUBLIC_BASE_URL, or its old name WEBHOOK_BASE_URL; both set must agree."""
+    public = read.url("PUBLIC_BASE_URL", None)
+    old = read.url("WEBHOOK_BASE_URL", None)
+    if public and old and public != old:
+        read.problem(
+            "PUBLIC_BASE_URL",
+            f"differs from WEBHOOK_BASE_URL (its old name), {public!r} vs {old!r}: set one.",
+        )
+    return public or old
 
 
 def _bind(read: _Reader) -> tuple[str, int]:
@@ -217,3 +249,26 @@ def _scale(read: _Reader) -> float:
         read.problem("POLL_INTERVAL_SCALE", f"must be a number from 0.01 to 10, got {value!r}.")
         return 1.0
     return scale
+
+
+def _credits(read: _Reader, name: str) -> float:
+    value = read.raw(name)
+    try:
+        credits = float(value) if value else 0.0
+    except ValueError:
+        credits = -1.0
+    if not 0 <= credits <= 1e9:
+        read.problem(name, f"must be a number of credits of 0 or more (0 = off), got {value!r}.")
+        return 0.0
+    return credits
+
+
+def _prices_file(read: _Reader, database: Path) -> Path:
+    """PRICES_FILE, else prices.json next to the database; checked now if it exists."""
+    path = Path(read.raw("PRICES_FILE") or database.parent / "prices.json")
+    if path.is_file():
+        try:
+            parse_prices(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, PricesError) as error:
+            read.problem("PRICES_FILE", f"{path}: {error}")
+    return path

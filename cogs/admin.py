@@ -23,14 +23,18 @@ from bot.errors import UserFacingError
 from bot.i18n import t
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
+from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ErrorKind, ProviderError
+from bot.provider.models import MODES
+from bot.ui import budget as budget_ui
+from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
 from bot.ui.chart import daily_series, draw_usage
-from bot.ui.context import Services, is_moderator
+from bot.ui.context import Services, is_moderator, is_owner
 from bot.ui.locale import locale_of
+from cogs.admin_credits import CreditCommands
 
-MODES = ("fast", "relax", "turbo")
 _API_PROBLEMS = {
     ErrorKind.AUTH: "key rejected (fix TT_API_KEY)",
     ErrorKind.BALANCE: "balance used up",
@@ -41,7 +45,9 @@ Choice = app_commands.Choice[str]
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"):
+class Admin(
+    CreditCommands, commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"
+):
     """Bans, banned words, channels, role, limits, modes, audit log, usage, jobs, pause."""
 
     words = app_commands.Group(name="words", description="Banned words")
@@ -70,17 +76,24 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         self, interaction: discord.Interaction, user: discord.User, reason: str = ""
     ) -> None:
         """Ban a member."""
-        added = await self.services.store.ban(
-            _guild(interaction), user.id, reason, interaction.user.id
+        bot = self.services
+        outcome = await ban_member(
+            bot.store,
+            bot.service,
+            _guild(interaction),
+            user.id,
+            reason=reason,
+            by=interaction.user.id,
         )
+        added, dropped = outcome.added, outcome.cancelled
         text = (
             f"🔨 {user.mention} is banned from mjbot."
             if added
             else f"{user.mention} was already banned."
         )
-        await self._done(
-            interaction, text + (f" Reason: {reason}" if reason and added else ""), added
-        )
+        text += f" Reason: {reason}" if reason and added else ""
+        text += f" {dropped} queued job(s) cancelled." if dropped else ""
+        await self._done(interaction, text, added or bool(dropped))
 
     @app_commands.command(name="unban", description="Let a banned member use mjbot again")
     @app_commands.describe(user="Who to unban")
@@ -120,19 +133,46 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         word = " ".join(word.lower().split())
         removed = await self.services.store.remove_word(_guild(interaction), word)
         if not removed and word in DEFAULT_WORDS:
-            raise UserFacingError(f"“{word}” is on the built-in list, which cannot be changed.")
+            raise UserFacingError(
+                f"“{word}” is on the built-in list: turn it off here with "
+                f"/mj-admin words allow-builtin {word}."
+            )
         await self._done(
             interaction, f"“{word}” is {'no longer' if removed else 'not'} banned.", removed
         )
+
+    @words.command(name="allow-builtin", description="Turn a built-in banned word off here")
+    @app_commands.describe(word="One of the built-in words (see /mj-admin words list)")
+    async def words_allow_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Allow a built-in word in this server (an art server may allow "gore")."""
+        word = _builtin(word)
+        store = self.services.store
+        allowed = await store.allow_builtin(_guild(interaction), word, interaction.user.id)
+        text = f"Built-in word “{word}” is {'now' if allowed else 'already'} allowed here."
+        await self._done(interaction, text, allowed)
+
+    @words.command(name="forbid-builtin", description="Turn a built-in banned word back on")
+    @app_commands.describe(word="A built-in word this server allowed")
+    async def words_forbid_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Undo allow-builtin."""
+        word = _builtin(word)
+        forbidden = await self.services.store.forbid_builtin(_guild(interaction), word)
+        text = f"Built-in word “{word}” is {'banned again' if forbidden else 'already banned'}."
+        await self._done(interaction, text, forbidden)
 
     @words.command(name="list", description="Show the banned words")
     async def words_list(self, interaction: discord.Interaction) -> None:
         """List banned words."""
         own = await self.services.store.words(_guild(interaction))
+        off = await self.services.store.allowed_builtins(_guild(interaction))
         text = ", ".join(f"`{word}`" for word in own) or "none yet"
-        await _reply(
-            interaction, f"This server's words: {text}\nPlus {len(DEFAULT_WORDS)} built-in ones."
-        )
+        lines = [
+            f"This server's words: {text}",
+            f"Plus {len(DEFAULT_WORDS) - len(off)} built-in ones.",
+        ]
+        if off:
+            lines.append("Built-in words allowed here: " + ", ".join(f"`{w}`" for w in off))
+        await _reply(interaction, "\n".join(lines))
 
     # -- channels and role ------------------------------------------------------------------
 
@@ -236,7 +276,8 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         )
         wrong = [mode for mode in chosen if mode not in MODES]
         if wrong or not chosen:
-            raise UserFacingError(f"Modes are fast, relax and turbo; got “{allowed}”.")
+            names = f"{', '.join(MODES[:-1])} and {MODES[-1]}"
+            raise UserFacingError(f"Modes are {names}; got “{allowed}”.")
         if default.value not in chosen:
             raise UserFacingError(
                 f"The default ({default.value}) must be one of the allowed modes."
@@ -267,6 +308,20 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         key = "admin.translation_on" if enabled else "admin.translation_off"
         await self._done(interaction, t(key, locale), True)
 
+    @app_commands.command(name="threads", description="Start a thread on each /imagine result")
+    @app_commands.describe(state="on: follow-ups of an /imagine go into its thread; off: channel")
+    @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
+    async def threads(self, interaction: discord.Interaction, state: Choice) -> None:
+        """Threads for /imagine results, on or off."""
+        on = state.value == "on"
+        await self._update(interaction, threads=on)
+        text = (
+            "🧵 Threads on: each /imagine result starts a thread, and its follow-ups go inside it."
+            if on
+            else "Threads off: follow-ups are posted in the channel, as replies to their parent."
+        )
+        await self._done(interaction, text, True)
+
     @app_commands.command(name="log", description="Set the audit channel (no channel = off)")
     @app_commands.describe(channel="Where audit entries go; leave empty to turn the log off")
     async def log(
@@ -296,9 +351,15 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         lines = [f"{'day':<10} {'user':<20} {'jobs':>5} {'refund':>6} {'credits':>8}"]
         lines += [
             f"{r.day:<10} {r.user_id:<20} {r.jobs:>5} {r.refunded:>6} {_credits(r):>8}"
+            + (f" (est. {r.estimate:g}, reported {r.reported:g})" if r.differs else "")
             for r in rows[:40]
         ]
+        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > 1850:
+            lines.pop()  # whole rows only, so the code block always closes
         total = sum(r.credits for r in rows)
+        budgets = self.services.service.budgets
+        today = await budgets.members_today(_guild(interaction))
+        members = budget_ui.members_table(today, await budgets.get(_guild(interaction)))
         text = (
             f"Last {days} days: {len(jobs)} jobs, about {total:g} credits.\n```\n"
             + "\n".join(lines)
@@ -316,6 +377,7 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         await interaction.response.send_message(
             text[:2000], files=[csv_file, chart], ephemeral=True
         )
+        await _reply(interaction, members)  # its own message: the table above may fill one
 
     @app_commands.command(name="jobs", description="Jobs running and queued on this server")
     async def jobs(self, interaction: discord.Interaction) -> None:
@@ -324,15 +386,17 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         service = self.services.service
         jobs = [job for job in await self.services.store.unfinished_jobs() if job.guild_id == guild]
         lines = []
+        positions = service.positions()
         for job in jobs[:30]:
-            position = service.position(job.id)
+            position = positions.get(job.id)
             state = (
                 f"queued #{position + 1}"
                 if position is not None
                 else f"{job.status} {job.progress or 0}%"
             )
             lines.append(
-                f"`{job.id}` <@{job.user_id}> {job.action or job.kind} · {state} · "
+                f"`{job.id}` <@{job.user_id}> {human_name(job.action) if job.action else job.kind}"
+                f" · {state} · "
                 f"{job.prompt[:60]}"
             )
         head = f"{service.in_flight} in flight and {service.queued} queued in all."
@@ -366,30 +430,42 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
     async def resume(self, interaction: discord.Interaction) -> None:
         """Resume after a pause."""
         await self._update(interaction, paused=False)
-        await self._done(interaction, "▶️ mjbot is running again.", True)
+        waiting = self.services.service.resume(_guild(interaction))
+        held = f" {waiting} job(s) held back by the pause are queued again." if waiting else ""
+        lifted = await self.services.service.resume_payments()
+        if lifted:
+            held += " The hold after the TT API's 402 (balance used up) is lifted too."
+        await self._done(interaction, f"▶️ mjbot is running again.{held}", True)
 
     @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
         """Health at a glance."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.services.service
+        # The balance and the last error are the owner's account, shared by every server:
+        # another server's moderators have no business seeing them.
+        owner = is_owner(interaction)
         try:
             info = await service.account()
             api = (
                 f"reachable · balance {info.balance:g} credits"
-                if info.balance is not None
+                if info.balance is not None and owner
                 else "reachable"
             )
         except ProviderError as error:  # a refused key is not an outage: say which it is
-            api = f"**{_API_PROBLEMS.get(error.kind, 'unreachable')}**: {error.message}"
+            problem = f"**{_API_PROBLEMS.get(error.kind, 'unreachable')}**"
+            api = f"{problem}: {error.message}" if owner else problem
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
             f"TT API: {api}",
-            f"Jobs: {service.in_flight} in flight, {service.queued} queued",
-            f"Last error: {last_text}",
+            f"Jobs: {service.in_flight} in flight, {service.queued} queued"
+            + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
+            *await self._spend_lines(interaction),
+            f"Last error: {last_text}" if owner else "",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
+        lines = [line for line in lines if line]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="doctor", description="Check the bot's setup for this server")
@@ -436,6 +512,14 @@ def _namer(interaction: discord.Interaction) -> Callable[[int], str]:
         return user.display_name if user else f"user …{str(user_id)[-4:]}"
 
     return name
+
+
+def _builtin(word: str) -> str:
+    word = " ".join(word.lower().split())
+    if word not in DEFAULT_WORDS:
+        listed = ", ".join(sorted(DEFAULT_WORDS))
+        raise UserFacingError(f"“{word}” is not a built-in word. The built-in ones: {listed}.")
+    return word
 
 
 def _credits(row: UsageRow) -> str:

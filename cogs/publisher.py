@@ -22,6 +22,8 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
+from bot.ui.highlight import highlight_parent
+from bot.ui.lineage import progress_place, result_place, start_thread
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Publisher(commands.Cog):
         self.services: Services = bot  # type: ignore[assignment]
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._opened: dict[int, int | None] = {}  # editor jobs: job id -> its progress message
 
     async def cog_load(self) -> None:
         """Start listening to the engine."""
@@ -68,6 +71,30 @@ class Publisher(commands.Cog):
             await self.publish(job)
         elif job.progress_message_id and job.channel_id:
             await self._show_progress(job)
+        elif job.kind is JobKind.INPAINT and job.channel_id:
+            await self._open_progress(job)
+
+    async def _open_progress(self, job: Job) -> None:
+        """A job from the web editor has no interaction to show it: post its progress line."""
+        if job.id in self._opened:
+            if (message_id := self._opened[job.id]) is not None:
+                await self._show_progress(replace(job, progress_message_id=message_id))
+            return
+        self._opened[job.id] = None  # claimed: events arriving meanwhile post nothing more
+        place = await progress_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.send(
+                preview_text(job),
+                allowed_mentions=discord.AllowedMentions.none(),
+                reference=place.reference,  # type: ignore[arg-type]  # None: not a reply
+            )
+        except discord.HTTPException as error:
+            log.warning("progress line of job %d not posted: %s", job.id, error)
+            return
+        self._opened[job.id] = message.id
+        await self.services.store.set_progress_message(job.id, message.id)
+        await self._show_progress(replace(job, progress_message_id=message.id))
 
     # -- progress -------------------------------------------------------------------------
 
@@ -81,8 +108,14 @@ class Publisher(commands.Cog):
         entry.job = job
         await self._edit_soon(entry)
 
-    async def _edit_soon(self, entry: _Progress) -> None:
-        text = progress_text(entry.job, self.services.service.position(entry.job.id))
+    async def _edit_soon(self, entry: _Progress, positions: dict[int, int] | None = None) -> None:
+        # One refresh passes every position, computed once: per-job look-ups were O(n) each.
+        position = (
+            positions.get(entry.job.id)
+            if positions is not None
+            else self.services.service.position(entry.job.id)
+        )
+        text = self._progress_text(entry.job, position)
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -95,9 +128,12 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = progress_text(entry.job, self.services.service.position(entry.job.id))
+            text = self._progress_text(entry.job, self.services.service.position(entry.job.id))
             if text != entry.shown:
                 await self._edit(entry, text)
+
+    def _progress_text(self, job: Job, position: int | None) -> str:
+        return progress_text(job, position, held=self.services.service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -114,9 +150,12 @@ class Publisher(commands.Cog):
     @tasks.loop(seconds=EDIT_INTERVAL)
     async def _refresh_queue(self) -> None:
         # Queue positions change when other jobs start, which is no event of this job.
-        for entry in list(self._progress.values()):
-            if entry.job.status is JobStatus.QUEUED:
-                await self._edit_soon(entry)
+        queued = [e for e in self._progress.values() if e.job.status is JobStatus.QUEUED]
+        if not queued:
+            return
+        positions = self.services.service.positions()
+        for entry in queued:
+            await self._edit_soon(entry, positions)
 
     # -- results --------------------------------------------------------------------------
 
@@ -126,6 +165,9 @@ class Publisher(commands.Cog):
         if not await store.claim_post(job.id):
             return
         self._forget_progress(job.id)
+        if job.progress_message_id is None and self._opened.get(job.id):
+            job = replace(job, progress_message_id=self._opened[job.id])
+        self._opened.pop(job.id, None)
         try:
             message = await self._post(job)
         except Exception:
@@ -134,15 +176,18 @@ class Publisher(commands.Cog):
             self._spawn(self._retry(job.id))
             return
         # Map the message to its job at once: its buttons must work as soon as it is seen.
-        await store.finish_post(job.id, message.id if message else None, job.channel_id)
+        channel_id = message.channel.id if message else job.channel_id
+        await store.finish_post(job.id, message.id if message else None, channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
         if message is not None and job.status is JobStatus.SUCCEEDED:
-            await self._after_result(job)
+            await self._after_result(job, message)
 
-    async def _after_result(self, job: Job) -> None:
+    async def _after_result(self, job: Job, message: discord.Message) -> None:
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
         try:
+            await start_thread(self.bot.http, self.services.store, job, message)
             await self._delete_progress(job)
+            await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
@@ -158,11 +203,24 @@ class Publisher(commands.Cog):
             return None  # a seed is answered to its clicker (bot/ui/buttons.py), not posted
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        place = await result_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        used = await self.services.service.used_actions(job.id)  # a re-post after a restart
+        limit = self._upload_limit(job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
-        return await rendered.send(channel, nonce=f"mj{job.id}")
+        try:
+            return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
+        except (discord.NotFound, discord.Forbidden):
+            if place.channel_id == job.channel_id:
+                raise
+        # The parent's thread was deleted or closed to the bot: post where it was asked.
+        log.info("job %d: thread %d unavailable, posting in the channel", job.id, place.channel_id)
+        place = await result_place(self.services.store, job, thread=False)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
+        return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

@@ -56,13 +56,17 @@ def test_blank_values_count_as_unset() -> None:
         "MAX_JOBS_IN_PROGRESS",
         "DEV_GUILD_ID",
         "OWNER_IDS",
+        "ALLOWED_GUILD_IDS",
         "LOG_LEVEL",
         "WEBHOOK_BASE_URL",
+        "PUBLIC_BASE_URL",
         "WEBHOOK_BIND",
         "WEBHOOK_SECRET",
         "TRANSLATE_URL",
         "TRANSLATE_API_KEY",
         "POLL_INTERVAL_SCALE",
+        "LOW_BALANCE_ALERT",
+        "PRICES_FILE",
     )
     blanks = dict.fromkeys(optional, "  ")
     assert load_settings(env(**blanks)) == load_settings(env())
@@ -251,3 +255,80 @@ def test_translation_service_settings() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(env(TRANSLATE_URL="translate.example.org"))
     assert caught.value.problems[0].startswith("TRANSLATE_URL: must be an http(s) URL")
+
+
+# -- credit budgets (issue 16) ----------------------------------------------------------------
+
+
+def test_low_balance_alert_and_prices_file(tmp_path: Path) -> None:
+    defaults = load_settings(env())
+    assert defaults.low_balance_alert == 0.0
+    assert defaults.prices_file == Path("data/prices.json")  # next to the database
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"ttapi": {"prices": {"imagine": 4}}}')
+
+    settings = load_settings(env(LOW_BALANCE_ALERT=" 25.5 ", PRICES_FILE=str(prices)))
+
+    assert (settings.low_balance_alert, settings.prices_file) == (25.5, prices)
+    other = load_settings(env(DATABASE_PATH=str(tmp_path / "db" / "x.db")))
+    assert other.prices_file == tmp_path / "db" / "prices.json"
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "nan", "inf"])
+def test_a_bad_low_balance_alert_is_reported(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(LOW_BALANCE_ALERT=value))
+    assert problem_names(caught.value) == ["LOW_BALANCE_ALERT"]
+
+
+def test_a_broken_prices_file_is_reported_with_the_reason(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"ttapi": {"prices": {"imagine": "cheap"}}}')
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(PRICES_FILE=str(prices), LOW_BALANCE_ALERT="x"))
+
+    assert problem_names(caught.value) == ["LOW_BALANCE_ALERT", "PRICES_FILE"]
+    assert "“ttapi.prices.imagine” must be a number" in str(caught.value)
+
+
+def test_allowed_guild_ids() -> None:
+    assert load_settings(env()).allowed_guild_ids == frozenset()  # empty: every server
+    settings = load_settings(env(ALLOWED_GUILD_IDS=f" {OWNER_A},{OWNER_B} ,"))
+    assert settings.allowed_guild_ids == frozenset({OWNER_A, OWNER_B})
+
+
+def test_allowed_guild_ids_must_be_discord_ids() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(ALLOWED_GUILD_IDS="my-server, 42"))
+    assert problem_names(caught.value) == ["ALLOWED_GUILD_IDS", "ALLOWED_GUILD_IDS"]
+
+
+def test_public_base_url_sets_where_the_web_server_is_reached() -> None:
+    settings = load_settings(env(PUBLIC_BASE_URL="https://mj.example.org/"))
+    assert settings.public_base_url == "https://mj.example.org"
+    assert settings.webhook_base_url == "https://mj.example.org"  # the old name still reads
+
+
+def test_webhook_base_url_is_an_alias_of_public_base_url() -> None:
+    settings = load_settings(env(WEBHOOK_BASE_URL="https://mj.example.org"))
+    assert settings.public_base_url == "https://mj.example.org"
+    both = load_settings(
+        env(PUBLIC_BASE_URL="https://mj.example.org", WEBHOOK_BASE_URL="https://mj.example.org/")
+    )
+    assert both.public_base_url == "https://mj.example.org"
+
+
+def test_public_and_webhook_base_urls_that_disagree_are_a_problem() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            env(PUBLIC_BASE_URL="https://a.example.org", WEBHOOK_BASE_URL="https://b.example.org")
+        )
+    assert problem_names(caught.value) == ["PUBLIC_BASE_URL"]
+    assert "set one" in caught.value.problems[0]
+
+
+def test_a_bad_public_base_url_is_a_problem() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(PUBLIC_BASE_URL="mj.example.org"))
+    assert problem_names(caught.value) == ["PUBLIC_BASE_URL"]

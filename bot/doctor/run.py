@@ -60,10 +60,10 @@ async def collect(settings: Settings) -> list[Finding]:
         findings += await check_database(settings.database_path)
         if settings.translate_url:
             findings.append(await check_translation(session, settings))
-        if settings.webhook_base_url:
+        if settings.public_base_url:
             secret = await _secret(settings, store)
             async with _stand_in(settings, secret):
-                findings.append(await check_public_url(session, settings.webhook_base_url, secret))
+                findings.append(await check_public_url(session, settings.public_base_url, secret))
     return findings
 
 
@@ -86,8 +86,8 @@ async def collect_for_guild(
     findings += await check_database(settings.database_path)
     if settings.translate_url:
         findings.append(await check_translation(session, settings))
-    if settings.webhook_base_url:
-        findings.append(await check_public_url(session, settings.webhook_base_url, webhook_secret))
+    if settings.public_base_url:
+        findings.append(await check_public_url(session, settings.public_base_url, webhook_secret))
     return findings
 
 
@@ -95,7 +95,7 @@ async def guild_report(bot: Services, http: HTTPClient, guild_id: int) -> str:
     """`/mj-admin doctor`: the report for the server it is run in, as text."""
     settings = bot.settings
     secret = settings.webhook_secret.get() if settings.webhook_secret else None
-    if settings.webhook_base_url and secret is None:
+    if settings.public_base_url and secret is None:
         secret = await bot.store.get_meta("webhook_secret")
     findings = await collect_for_guild(
         settings,

@@ -124,12 +124,12 @@ async def check_database(path: Path) -> list[Finding]:
 async def check_public_url(
     session: aiohttp.ClientSession, base_url: str, secret: str | None
 ) -> Finding:
-    """GET <WEBHOOK_BASE_URL>/healthz with a fresh nonce; only this bot can answer it right."""
-    subject = "WEBHOOK_BASE_URL"
+    """GET <PUBLIC_BASE_URL>/healthz with a fresh nonce; only this bot can answer it right."""
+    subject = "PUBLIC_BASE_URL"
     nonce = secrets.token_urlsafe(16)
     fix = (
         "make that URL reach WEBHOOK_BIND on this machine (port forwarding, reverse proxy, "
-        "firewall), or empty WEBHOOK_BASE_URL to poll only"
+        "firewall), or empty PUBLIC_BASE_URL to poll only"
     )
     try:
         timeout = aiohttp.ClientTimeout(total=10)

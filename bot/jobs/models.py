@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.jobs.states import JobStatus
+from bot.provider.models import MODES
 
 
 class JobKind(StrEnum):
@@ -37,6 +38,8 @@ class Requester:
     # For the checks only (never stored): the member's roles, and whether they moderate here.
     role_ids: frozenset[int] = frozenset()
     is_admin: bool = False
+    # In a thread: the channel it belongs to, so a channel allow list also covers its threads.
+    parent_channel_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,9 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    thread_id: int | None = None  # the thread started from its result (threads on)
+    result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
+    estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
     def requester(self) -> Requester:
@@ -124,7 +130,7 @@ class GuildSettings:
     guild_id: int
     default_mode: str | None = None
     paused: bool = False
-    allowed_modes: tuple[str, ...] = ("fast", "relax", "turbo")
+    allowed_modes: tuple[str, ...] = MODES
     buttons_who: str = "anyone"  # or "requester"
     required_role_id: int | None = None
     log_channel_id: int | None = None
@@ -132,6 +138,7 @@ class GuildSettings:
     concurrent_limit: int = 0
     cooldown_s: int = 0
     guild_daily_limit: int = 0
+    threads: bool = False  # each /imagine result starts a thread for its follow-ups
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +150,16 @@ class Ban:
     reason: str
     banned_by: int
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EditorLink:
+    """A one-time Vary (Region) editor link as stored: who, which job, until when."""
+
+    nonce: str
+    job_id: int
+    requester: Requester
+    browser: str | None
+    expires_at: float
+    created_at: float
+    used_at: float | None

@@ -50,21 +50,31 @@ class Translator:
         self._base = base_url.rstrip("/")
         self._api_key = api_key
 
-    async def to_english(self, prompt: str) -> Translation | None:
+    async def language_of(self, prompt: str) -> str | None:
+        """The prompt's language when it needs translating; None for English, unsure or no words."""
+        text = prompt_parts.words(prompt_parts.split(prompt))
+        if not text:
+            return None
+        language, confidence = await self.detect(text)
+        return None if language == TARGET or confidence < MIN_CONFIDENCE else language
+
+    async def to_english(self, prompt: str, source: str | None = None) -> Translation | None:
         """The prompt with its words in English, or None when it is English (or no words)."""
         parts = prompt_parts.split(prompt)
         text = prompt_parts.words(parts)
         if not text:
             return None
-        language, confidence = await self.detect(text)
-        if language == TARGET or confidence < MIN_CONFIDENCE:
-            return None
+        confidence = 100.0
+        if source is None:
+            source, confidence = await self.detect(text)
+            if source == TARGET or confidence < MIN_CONFIDENCE:
+                return None
         pieces = [part.text.strip() for part in parts if part.translate]
-        english = await asyncio.gather(*(self.translate(p, language) for p in pieces))
+        english = await asyncio.gather(*(self.translate(p, source) for p in pieces))
         translated = prompt_parts.replace_words(parts, english)
         if translated == prompt:
             return None
-        return Translation(prompt, translated, language, confidence)
+        return Translation(prompt, translated, source, confidence)
 
     async def detect(self, text: str) -> tuple[str, float]:
         """The most likely language of `text` and the confidence (0-100)."""

@@ -12,9 +12,13 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import JobRejected, LimitReached, UserFacingError
+from bot.errors import JobRejected, LimitReached, NotAllowed, UserFacingError
 from bot.i18n import DEFAULT, t
+from bot.jobs.policy import SERVER_ONLY
+from bot.jobs.service import InvalidAction
 from bot.provider.errors import ErrorKind
+from bot.ui.actions import human_name
+from bot.ui.context import services
 from bot.ui.locale import locale_of
 
 log = logging.getLogger(__name__)
@@ -24,11 +28,11 @@ def user_text(error: BaseException, locale: str = DEFAULT) -> str:
     """What the member reads; unexpected errors are logged with a reference they can quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, InvalidAction) and error.action:
+        return f"{human_name(error.action)} is not available on that job."
     if isinstance(error, LimitReached) and error.retry_at:
         text = _text(error, locale)
         return t("errors.retry_at", locale, text=text, when=f"<t:{int(error.retry_at)}:R>")
-    if isinstance(error, JobRejected):
-        return _rejected(error, locale)
     if isinstance(error, UserFacingError):
         return _text(error, locale)
     if isinstance(error, app_commands.CommandOnCooldown):  # a CheckFailure: test it first
@@ -42,6 +46,8 @@ def user_text(error: BaseException, locale: str = DEFAULT) -> str:
 
 def _text(error: UserFacingError, locale: str) -> str:
     """The error in the member's language when it has a catalog key, else as raised."""
+    if isinstance(error, JobRejected):
+        return _rejected(error, locale)
     return t(error.key, locale, **error.values) if error.key else error.text
 
 
@@ -71,3 +77,16 @@ class Tree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         await report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Servers only: Discord hides the commands elsewhere, and this enforces it."""
+        refusal = None
+        allowed_ids = services(interaction).settings.allowed_guild_ids
+        if interaction.guild_id is None:
+            refusal = SERVER_ONLY
+        elif allowed_ids and interaction.guild_id not in allowed_ids:
+            refusal = "mjbot is not enabled on this server."  # leaving it failed, or is under way
+        if refusal is not None:
+            await report_error(interaction, NotAllowed(refusal))
+            return False
+        return True

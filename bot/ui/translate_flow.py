@@ -1,10 +1,13 @@
 """Prompts in any language: detect, show the English version, let the member choose.
 
-Runs before anything is spent: the local checks first (a refusal needs no translation), then
-LibreTranslate within a budget that keeps the first answer inside Discord's 3 seconds. The
-choice is an ephemeral message; the chosen prompt starts like a button's job, its progress a
-new channel message. A failing or slow service never blocks a job: it goes as typed, with a
-note. The choice view lives in memory: after a restart the member simply runs /imagine again.
+Runs before anything is spent: the local checks first (a refusal needs no translation call),
+then a quick detection. An English prompt starts as usual, its progress the interaction's own
+answer. Any other is acknowledged privately first (Discord drops an interaction not answered
+within 3 s, and translating can take longer), so the member's choice stays between them and
+the bot; the chosen prompt is checked again (a translation can contain a banned word) and
+starts like a button's job, its progress a new channel message. A failing or slow service
+never blocks a job: it goes as typed, with a note. The choice view lives in memory: after a
+restart the member simply runs /imagine again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Final
 import discord
 
 from bot.i18n import language_name, t
+from bot.jobs.gate import Ticket
 from bot.jobs.models import Job, NewJob, Requester
 from bot.jobs.translate import TranslateError, Translation, Translator
 from bot.ui.context import Services, services
@@ -29,9 +33,10 @@ from bot.ui.settings_panel import translation_mode
 
 log = logging.getLogger(__name__)
 
-BUDGET: Final = 2.0  # seconds for detect + translate: Discord drops an answer after 3
+QUICK_DETECT: Final = 1.0  # leaves launch its 1.5 s within Discord's 3 s for English prompts
+BUDGET: Final = 10.0  # once acknowledged, the member waits for a translation this long at most
 CHOICE_TIMEOUT: Final = 300.0
-Start = Callable[[str], Callable[[Requester], Awaitable[Job]]]
+Start = Callable[[str], Callable[[Requester, Ticket], Awaitable[Job]]]
 
 
 async def imagine_in_any_language(
@@ -43,31 +48,64 @@ async def imagine_in_any_language(
     if mode in (None, "never"):
         await launch(interaction, new, start(new.prompt))
         return
-    await bot.service.check(new)  # a refusal is answered at once, before any translation call
+    bot.service.release(await bot.service.reserve(new))  # refusals first, before any call
+    translator = _translator(bot)
+    try:
+        source = await asyncio.wait_for(translator.language_of(new.prompt), QUICK_DETECT)
+    except (TranslateError, TimeoutError):
+        source = ""  # unknown yet: decide once acknowledged, with time to spare
+    if source is None:
+        await launch(interaction, new, start(new.prompt))
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    await _translated(interaction, new, start, translator, source=source or None, mode=mode)
+
+
+async def _translated(
+    interaction: discord.Interaction,
+    new: NewJob,
+    start: Start,
+    translator: Translator,
+    *,
+    source: str | None,
+    mode: str,
+) -> None:
     locale = locale_of(interaction)
     try:
-        translation = await asyncio.wait_for(_translator(bot).to_english(new.prompt), BUDGET)
+        translation = await asyncio.wait_for(translator.to_english(new.prompt, source), BUDGET)
     except (TranslateError, TimeoutError) as error:
         reason = str(error) or t("translate.slow", locale)
-        await launch(interaction, new, start(new.prompt))
-        await interaction.followup.send(
-            t("translate.failed", locale, reason=reason), ephemeral=True
-        )
+        note = t("translate.failed", locale, reason=reason)
+        await start_in_channel(interaction, new, start, new.prompt, note)
         return
     if translation is None:
-        await launch(interaction, new, start(new.prompt))
+        await start_in_channel(interaction, new, start, new.prompt, None)
     elif mode == "always":
-        await launch(
-            interaction, replace(new, prompt=translation.translated), start(translation.translated)
-        )
-        await interaction.followup.send(
-            _shown(translation, locale, "translate.auto"), ephemeral=True
-        )
+        note = _shown(translation, locale, "translate.auto")
+        await start_in_channel(interaction, new, start, translation.translated, note)
     else:
         view = TranslationChoice(interaction, new, start, translation, locale)
-        await interaction.response.send_message(
-            _shown(translation, locale, "translate.ask"), view=view, ephemeral=True
+        await interaction.edit_original_response(
+            content=_shown(translation, locale, "translate.ask"), view=view
         )
+
+
+async def start_in_channel(
+    interaction: discord.Interaction, new: NewJob, start: Start, prompt: str, note: str | None
+) -> Job:
+    """Check the final prompt, then start it with its progress as a new channel message."""
+    final = replace(new, prompt=prompt)
+    service = services(interaction).service
+    ticket = await service.reserve(final)  # a translation can hold a banned word: check again
+    try:
+        if note is not None:
+            await interaction.edit_original_response(content=note, view=None)
+        elif interaction.type is discord.InteractionType.application_command:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()  # the private "thinking…"
+        return await launch_in_channel(interaction, final, start(prompt), ticket)
+    finally:
+        service.release(ticket)
 
 
 def _translator(bot: Services) -> Translator:
@@ -124,14 +162,13 @@ class TranslationChoice(discord.ui.View):
         self.chosen = True
         self.stop()
         if what == "cancel":
-            await interaction.response.edit_message(
-                content=t("translate.cancelled", self.locale), view=None
-            )
+            text = t("translate.cancelled", self.locale)
+            await interaction.response.edit_message(content=text, view=None)
             return
         prompt = self.translation.translated if what == "use" else self.translation.original
         done = "translate.sent_translation" if what == "use" else "translate.sent_as_typed"
         await interaction.response.edit_message(content=t(done, self.locale), view=None)
-        await launch_in_channel(interaction, replace(self.new, prompt=prompt), self.start(prompt))
+        await start_in_channel(interaction, self.new, self.start, prompt, None)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
         """Only the member who typed the prompt chooses (the message is theirs alone anyway)."""

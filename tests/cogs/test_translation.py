@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.jobs.models import Job
+from bot.ui import translate_flow
 from tests.cogs.conftest import Harness, Payload
 from tests.fakes.discord import CHANNEL_ID, USER_ID, StoredMessage
 from tests.fakes.libretranslate import FakeLibreTranslate
@@ -97,11 +98,12 @@ async def test_cancel_sends_nothing(bot: Harness) -> None:
 async def test_always_translates_without_asking(bot: Harness) -> None:
     await bot.store.set_translate_mode(USER_ID, "always")
     payload = await imagine(bot, JAPANESE)
-    await bot.result_of(payload)
+    _, job = await channel_result(bot)
+    assert job.prompt == ENGLISH
     assert [body["prompt"] for body in bot.tt_bodies("imagine")] == [ENGLISH]
-    [note] = bot.discord.followups(payload["id"])
-    assert note.ephemeral
+    note = question(bot, payload)  # the private answer says what was sent
     assert "Translated from Japanese" in note.content
+    assert f"> {ENGLISH}" in note.content
 
 
 async def test_never_and_server_off_skip_the_service(bot: Harness, lt: FakeLibreTranslate) -> None:
@@ -128,20 +130,53 @@ async def test_a_failing_service_never_blocks_the_job(
 ) -> None:
     lt.fail_with = status
     payload = await imagine(bot, JAPANESE)
-    await bot.result_of(payload)
+    await channel_result(bot)
     assert [body["prompt"] for body in bot.tt_bodies("imagine")] == [JAPANESE]
-    [note] = bot.discord.followups(payload["id"])
-    assert note.ephemeral
+    note = question(bot, payload)
     assert "could not be translated" in note.content
     assert "sent as you typed it" in note.content
 
 
-async def test_a_slow_service_is_a_failure_too(bot: Harness, lt: FakeLibreTranslate) -> None:
-    lt.latency = 3.0  # past the budget that keeps the first answer inside Discord's 3 s
+async def test_a_slow_service_is_a_failure_too(
+    bot: Harness, lt: FakeLibreTranslate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(translate_flow, "QUICK_DETECT", 0.2)
+    monkeypatch.setattr(translate_flow, "BUDGET", 1.0)
+    lt.latency = 1.5  # past both budgets
     payload = await imagine(bot, JAPANESE)
-    await bot.result_of(payload)
-    [note] = bot.discord.followups(payload["id"])
-    assert "took too long" in note.content
+    await channel_result(bot)
+    assert [body["prompt"] for body in bot.tt_bodies("imagine")] == [JAPANESE]
+    assert "took too long" in question(bot, payload).content
+
+
+async def test_a_slow_detection_still_gets_its_translation(
+    bot: Harness, lt: FakeLibreTranslate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too slow to answer Discord in time, so acknowledged privately, then asked as usual."""
+    monkeypatch.setattr(translate_flow, "QUICK_DETECT", 0.2)
+    lt.latency = 0.5
+    payload = await imagine(bot, JAPANESE)
+    asked = await bot.until(lambda: question(bot, payload).components and question(bot, payload))
+    assert f"> {ENGLISH}" in asked.content
+    assert bot.tt_bodies("imagine") == []
+    await bot.click(asked, "Use translation")
+    _, job = await channel_result(bot)
+    assert job.prompt == ENGLISH
+
+
+async def test_a_translation_with_a_banned_word_is_refused_before_sending(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The English version is checked again: it may hold a word the original did not."""
+    await bot.admin("words add", word="moon")
+    await bot.store.set_translate_mode(USER_ID, "always")
+    payload = await imagine(bot, JAPANESE)
+    # Already acknowledged privately: the refusal is the ephemeral followup (report_error).
+    [refusal] = await bot.until(lambda: bot.discord.followups(payload["id"]))
+    assert refusal.ephemeral
+    assert "banned word “moon”" in refusal.content
+    assert bot.tt_bodies("imagine") == []
+    assert await bot.store.count_jobs(since=0) == 0
 
 
 async def test_a_refused_prompt_is_refused_before_any_translation(

@@ -112,12 +112,10 @@ async def test_unreachable_public_url_is_a_failure(
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}"
     findings = await collect(
-        make_settings(WEBHOOK_BASE_URL=base, WEBHOOK_BIND=f"127.0.0.1:{free_port()}")
+        make_settings(PUBLIC_BASE_URL=base, WEBHOOK_BIND=f"127.0.0.1:{free_port()}")
     )
     [line] = failures(findings)
-    assert line.startswith(
-        "❌ WEBHOOK_BASE_URL: cannot reach 127.0.0.1: the connection was refused"
-    )
+    assert line.startswith("❌ PUBLIC_BASE_URL: cannot reach 127.0.0.1: the connection was refused")
     assert "WEBHOOK_BIND" in line
 
 
@@ -126,11 +124,11 @@ async def test_public_url_reaching_this_machine_passes(
 ) -> None:
     port = free_port()  # the public URL leads to WEBHOOK_BIND: the doctor's stand-in answers
     settings = make_settings(
-        WEBHOOK_BASE_URL=f"http://127.0.0.1:{port}", WEBHOOK_BIND=f"127.0.0.1:{port}"
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", WEBHOOK_BIND=f"127.0.0.1:{port}"
     )
     findings = await collect(settings)
     assert failures(findings) == []
-    assert f"✅ WEBHOOK_BASE_URL: http://127.0.0.1:{port} reaches this bot" in render(findings)
+    assert f"✅ PUBLIC_BASE_URL: http://127.0.0.1:{port} reaches this bot" in render(findings)
 
 
 async def test_another_server_behind_the_public_url_fails(
@@ -149,7 +147,7 @@ async def test_another_server_behind_the_public_url_fails(
     try:
         findings = await collect(
             make_settings(
-                WEBHOOK_BASE_URL=f"http://127.0.0.1:{port}",
+                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                 WEBHOOK_BIND=f"127.0.0.1:{free_port()}",
             )
         )

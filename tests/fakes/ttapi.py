@@ -64,6 +64,7 @@ UPSAMPLE_COMPONENTS = (
     "upscale_creative",
     "high_variation",
     "low_variation",
+    "inpaint",
     "zoom_out_2",
     "zoom_out_1_5",
     "pan_left",
@@ -171,6 +172,8 @@ class Scenario:
     components: list[str] | None = None
     seed: str | None = None
     prompts_text: str | None = None
+    reported_prompt: str | None = None  # the prompt the result reports (e.g. a blend's)
+    quota: str | None = None  # the reported ``data.quota``; None: quota_for(action)
 
 
 @dataclass
@@ -250,7 +253,7 @@ class FakeJob:
         }
 
     def _success(self) -> dict[str, Any]:
-        prompt = self.prompt
+        prompt = self.scenario.reported_prompt or self.prompt
         if self.action == "describe":
             prompt = self.scenario.prompts_text or DEFAULT_DESCRIBE_TEXT
         data = self._base_data("100", prompt)
@@ -258,7 +261,7 @@ class FakeJob:
         if components is None:
             components = default_components(self.action)
         data.update(
-            quota=quota_for(self.action),
+            quota=self.scenario.quota or quota_for(self.action),
             discordImage=self.image_url(),
             cdnImage=self.image_url(),
             width=1024,
@@ -380,6 +383,9 @@ class FakeTTApi:
         self.jobs: dict[str, FakeJob] = {}
         self.hook_log: list[HookDelivery] = []
         self.max_concurrent_seen = 0
+        # None: unlimited (/info says 1000). A number: each accepted job costs quota_for(action)
+        # and a submit it cannot pay for is refused with 402, as the TT API does.
+        self.balance: float | None = None
         self.image_bytes = make_png(2, 2)
         self._next_scenarios: deque[Scenario] = deque()
         self._prompt_scenarios: list[tuple[str, Scenario]] = []
@@ -622,6 +628,11 @@ class FakeTTApi:
         """Create a job unless the queue is full; answer like a submit endpoint."""
         if self.in_progress() >= self.max_in_progress:
             raise ApiError(499, "Insufficient queues")
+        if self.balance is not None:
+            cost = float(quota_for(action))
+            if self.balance < cost:
+                raise ApiError(402, "Insufficient balance, please recharge")
+            self.balance -= cost
         job = FakeJob(
             job_id=str(uuid.uuid4()),
             action=action,
@@ -703,10 +714,16 @@ class FakeTTApi:
         body = self._body(request)
         mask = _require_str(body, "mask")
         try:
-            base64.b64decode(mask, validate=True)
+            raw = base64.b64decode(mask, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ApiError(400, "base64 format error") from exc
         parent = self._parent(body)
+        # The mask must have the image's size (checked when both are PNGs: width, height in IHDR).
+        if (
+            raw[:8] == self.image_bytes[:8] == b"\x89PNG\r\n\x1a\n"
+            and raw[16:24] != self.image_bytes[16:24]
+        ):
+            raise ApiError(400, "mask size does not match the image")
         prompt = _optional_str(body, "prompt") or parent.prompt
         return self._accept("inpaint", prompt, parent.mode, body, parent.job_id)
 
@@ -727,7 +744,7 @@ class FakeTTApi:
     async def _info(self, request: web.Request) -> web.Response:
         data = {
             "email": "owner@example.com",
-            "balance": 1000,
+            "balance": 1000 if self.balance is None else self.balance,
             "freeze_balance": 0,
             "max_queue": self.max_in_progress,
             "created_at": "2024-01-01 00:00:00",

@@ -99,12 +99,20 @@ def test_post_upscale_set_fits_and_keeps_every_action() -> None:
     """Every post-upscale action gets exactly one button, within five rows of five (no seed)."""
     specs = layout(make_job(components=UPSCALED))
     assert_within_limits(specs)
-    # Every action but Vary (Region), which needs a mask editor (bot/ui/layout.py NO_BUTTON).
-    assert sorted(spec.action for spec in specs) == sorted(c for c in UPSCALED if c != "inpaint")
+    assert sorted(spec.action for spec in specs) == sorted(UPSCALED)
+
+
+def test_vary_region_sits_with_the_other_varies() -> None:
+    """🖌️ Vary (Region) joins Vary (Subtle) and (Strong), as on Midjourney's own bot."""
+    components = ("upscale_subtle", "high_variation", "low_variation", "inpaint", "zoom_out_2")
+    specs = layout(make_job(components=components))
+    assert shown(specs)[1] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
+    [region] = [spec for spec in specs if spec.action == "inpaint"]
+    assert region.emoji == "🖌️"
 
 
 def test_post_upscale_set_groups_like_midjourney() -> None:
-    """The common upscaled set: upscales, varies, zooms and pans each on their own row."""
+    """The upscaled set as the TT API lists it (Strong first) shows in the official order."""
     components = (
         "upscale_subtle",
         "upscale_creative",
@@ -119,10 +127,25 @@ def test_post_upscale_set_groups_like_midjourney() -> None:
     )
     assert shown(layout(make_job(components=components))) == [
         ["Upscale (Subtle)", "Upscale (Creative)"],
-        ["Vary (Strong)", "Vary (Subtle)"],
+        ["Vary (Subtle)", "Vary (Strong)"],
         ["Zoom Out 2x", "Zoom Out 1.5x"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
     ]
+
+
+def test_subtle_comes_first_whatever_the_provider_order() -> None:
+    """Upscale (Subtle) before (Creative), Vary (Subtle) before (Strong), indices unchanged."""
+    job = make_job(
+        id=5,
+        components=("upscale_creative", "upscale_subtle", "high_variation", "low_variation"),
+    )
+    specs = layout(job)
+    assert shown(specs) == [
+        ["Upscale (Subtle)", "Upscale (Creative)"],
+        ["Vary (Subtle)", "Vary (Strong)"],
+    ]
+    # The custom_id still points at the provider's own index, so clicks resolve as before.
+    assert [parse_custom_id(spec.custom_id) for spec in specs] == [(5, 1), (5, 0), (5, 3), (5, 2)]
 
 
 def test_thirty_unknown_components_are_capped() -> None:
@@ -145,8 +168,7 @@ def test_many_small_groups_merge_into_five_rows() -> None:
     components = (*GRID, *UPSCALED[:6], "inpaint", "zoom_out_2", "pan_up", "favorite")
     specs = layout(make_job(components=components))
     assert_within_limits(specs)
-    expected = [c for c in components if c != "inpaint"]  # no button for Vary (Region) yet
-    assert sorted(spec.action for spec in specs) == sorted((*expected, "seed"))
+    assert sorted(spec.action for spec in specs) == sorted((*components, "seed"))
 
 
 def test_huge_job_id_keeps_custom_id_short() -> None:

@@ -35,9 +35,7 @@ async def test_a_german_member_gets_the_refusal_in_german(harness: Harness) -> N
     )
     payload = harness.discord.slash_command("imagine", {"prompt": "a red fox"}, locale="de")
     await harness.run(payload)
-    [answer] = harness.discord.followups(payload["id"])
-    assert answer.ephemeral
-    assert answer.content.startswith(
+    assert harness.private_answer(payload).startswith(
         "Midjourney hat diesen Prompt abgelehnt: Er enthält ein verbotenes Wort. Grund:"
     )
 
@@ -48,8 +46,7 @@ async def test_an_english_member_still_gets_english(harness: Harness) -> None:
     )
     payload = harness.discord.slash_command("imagine", {"prompt": "a red fox"}, locale="en-GB")
     await harness.run(payload)
-    [answer] = harness.discord.followups(payload["id"])
-    assert answer.content.startswith("Midjourney refused this prompt")
+    assert harness.private_answer(payload).startswith("Midjourney refused this prompt")
 
 
 async def test_refusals_of_the_checks_follow_the_member(harness: Harness) -> None:

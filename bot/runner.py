@@ -89,7 +89,7 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
         service.last_error = (time.time(), problem)
     server = None
     if secret is not None:
-        server = HookServer(watcher, secret, lambda: _status(service))
+        server = HookServer(watcher, secret, lambda: _status(service), adopt=service.adopt)
         await install_editor(server.app, store, service, session, settings.public_base_url or "")
         await server.start(settings.webhook_host, settings.webhook_port)
     try:

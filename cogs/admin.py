@@ -462,6 +462,8 @@ class Admin(
             f"Jobs: {service.in_flight} in flight, {service.queued} queued"
             + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
             *await self._spend_lines(interaction),
+            # The database holds every server's jobs: an owner-wide fact.
+            f"Database: {_megabytes(await self.services.store.database_size())}" if owner else "",
             f"Last error: {last_text}" if owner else "",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
@@ -524,6 +526,10 @@ def _builtin(word: str) -> str:
 
 def _credits(row: UsageRow) -> str:
     return ("~" if row.estimated else "") + f"{row.credits:g}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
 
 
 def _limit(value: int) -> str:

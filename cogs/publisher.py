@@ -3,7 +3,8 @@
 Everything goes through the bot token and the channel endpoints, never the interaction
 token, which dies after 15 minutes (relax jobs and queues outlast it). A result is posted
 only by the caller that wins the store's post claim, so restarts and races never double-post;
-a post that fails is released and tried again, so a paid result is never dropped.
+a post that fails is released and tried again a bounded number of times; then the requester
+is told to use /show, where the result stays (bot/ui/undelivered.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress
 from bot.ui.highlight import highlight_parent
 from bot.ui.lineage import progress_place, result_place, start_thread
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
+from bot.ui.undelivered import followups_of, reason_of, report_undelivered
 
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
-RETRY_DELAY: Final = 30.0
+RETRY_DELAY: Final = 30.0  # doubled after each failed attempt
+MAX_ATTEMPTS: Final = 5  # then the requester is told to use /show (bot/ui/undelivered.py)
+MAX_ATTEMPTS_REFUSED: Final = 2  # 403 or 404: one more try, in case it was fixed at once
 
 
 @dataclass(slots=True)
@@ -50,6 +54,7 @@ class Publisher(commands.Cog):
         self.services: Services = bot  # type: ignore[assignment]
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._attempts: dict[int, int] = {}  # job id -> failed posts so far
         self._opened: dict[int, int | None] = {}  # editor jobs: job id -> its progress message
 
     async def cog_load(self) -> None:
@@ -170,11 +175,11 @@ class Publisher(commands.Cog):
         self._opened.pop(job.id, None)
         try:
             message = await self._post(job)
-        except Exception:
-            log.exception("posting job %d failed; retrying in %.0fs", job.id, RETRY_DELAY)
-            await store.release_post(job.id)
-            self._spawn(self._retry(job.id))
+        except Exception as error:
+            await self._post_failed(job, error)
             return
+        self._attempts.pop(job.id, None)
+        followups_of(self.bot).forget(job.id)
         # Map the message to its job at once: its buttons must work as soon as it is seen.
         channel_id = message.channel.id if message else job.channel_id
         await store.finish_post(job.id, message.id if message else None, channel_id)
@@ -192,8 +197,32 @@ class Publisher(commands.Cog):
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
 
-    async def _retry(self, job_id: int) -> None:
-        await asyncio.sleep(RETRY_DELAY)
+    async def _post_failed(self, job: Job, error: Exception) -> None:
+        """Try again later, a bounded number of times; then tell the requester to use /show."""
+        attempts = self._attempts.get(job.id, 0) + 1
+        refused = isinstance(error, (discord.Forbidden, discord.NotFound))
+        if attempts < (MAX_ATTEMPTS_REFUSED if refused else MAX_ATTEMPTS):
+            self._attempts[job.id] = attempts
+            delay = RETRY_DELAY * 2 ** (attempts - 1)
+            log.warning(
+                "posting job %d failed (%s); retrying in %.0fs",
+                job.id,
+                error,
+                delay,
+                exc_info=not isinstance(error, discord.HTTPException),  # a bug: show where
+            )
+            await self.services.store.release_post(job.id)
+            self._spawn(self._retry(job.id, delay))
+            return
+        self._attempts.pop(job.id, None)
+        log.warning("posting job %d failed %d times (%s); giving up", job.id, attempts, error)
+        # Shown as well as it can be: the result stays in the store for /show.
+        await self.services.store.finish_post(job.id)
+        if job.status is JobStatus.SUCCEEDED:
+            await report_undelivered(self.bot, job, reason_of(error))
+
+    async def _retry(self, job_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
         job = await self.services.store.get_job(job_id)
         if job is not None and job.posted_at is None:
             await self.publish(job)

@@ -100,6 +100,8 @@ class Job:
     thread_id: int | None = None  # the thread started from its result (threads on)
     result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
     estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
+    # The provider's other link to the same image (discordImage next to cdnImage), if any.
+    alt_image_url: str | None = None
 
     @property
     def requester(self) -> Requester:

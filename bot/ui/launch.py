@@ -26,6 +26,8 @@ from bot.jobs.gate import Ticket
 from bot.jobs.models import Job, NewJob, Requester
 from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
+from bot.ui.permissions import ensure_can_post
+from bot.ui.undelivered import followups_of
 
 Submit = Callable[[Requester, Ticket], Awaitable[Job]]
 
@@ -62,6 +64,7 @@ def _thread_parent(interaction: discord.Interaction) -> int | None:
 
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Check, submit, and show the progress line once the provider has taken the job."""
+    ensure_can_post(interaction)  # before any spend: a result nobody can see is lost
     service = services(interaction).service
     ticket = await service.reserve(new)
 
@@ -83,7 +86,9 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         with contextlib.suppress(discord.HTTPException):
             await interaction.response.defer(ephemeral=True, thinking=True)
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
-    showing = _show_progress(interaction, new, in_answer=bool(done) or answered)
+    in_answer = bool(done) or answered
+    followups_of(interaction.client).remember(job.id, interaction, shows_progress=in_answer)
+    showing = _show_progress(interaction, new, in_answer=in_answer)
     if await _shown(interaction, job, showing):
         await _dm_hint(interaction)
     return job
@@ -133,7 +138,9 @@ async def launch_in_channel(
 ) -> Job:
     """Start one more job of a request already checked (`ticket`) from an interaction already
     answered: its progress line is a new message, once the provider has taken the job."""
+    ensure_can_post(interaction)
     job = await submit(new.requester, ticket)
+    followups_of(interaction.client).remember(job.id, interaction, shows_progress=False)
     await _shown(interaction, job, _post_preview(interaction, new))
     return job
 

@@ -364,6 +364,7 @@ class FakeDiscord:
         self.listeners: list[Listener] = []
         self._injected: list[Injected] = []
         self.closed_dms: set[int] = set()  # users who accept no DMs from the bot (close_dms)
+        self.app_permissions = APP_PERMISSIONS  # the bot's in interactions' channels
         self.left_guilds: list[int] = []  # DELETE /users/@me/guilds/{guild}, in order
         self._sequence = itertools.count()
         self._last_snowflake = 0
@@ -862,7 +863,7 @@ class FakeDiscord:
             "member": _member(user_id, permissions, roles),
             "token": record.token,
             "version": 1,
-            "app_permissions": str(APP_PERMISSIONS),
+            "app_permissions": str(self.app_permissions),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],

@@ -30,7 +30,7 @@ import uuid
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -202,6 +202,7 @@ class FakeJob:
     base_url: str
     finished_early: bool = False
     notified: bool = False
+    created_wall: float = field(default_factory=time.time)  # what fetch-list shows
 
     def status(self, now: float) -> str:
         """PENDING_QUEUE, ON_QUEUE, SUCCESS or FAILED at fake time ``now``."""
@@ -262,7 +263,7 @@ class FakeJob:
             components = default_components(self.action)
         data.update(
             quota=self.scenario.quota or quota_for(self.action),
-            discordImage=self.image_url(),
+            discordImage=self.image_url("_discord"),
             cdnImage=self.image_url(),
             width=1024,
             height=1024,
@@ -387,6 +388,10 @@ class FakeTTApi:
         # and a submit it cannot pay for is refused with 402, as the TT API does.
         self.balance: float | None = None
         self.image_bytes = make_png(2, 2)
+        # The CDN streams bodies as real ones do: in chunks with pauses (see _cdn).
+        self.cdn_chunk = 16 * 1024
+        self.cdn_pause = 0.002
+        self.cdn_cuts: dict[str, int] = {}  # file name -> bytes sent before the link drops
         self._next_scenarios: deque[Scenario] = deque()
         self._prompt_scenarios: list[tuple[str, Scenario]] = []
         self._fail_rules: list[FailRule] = []
@@ -542,6 +547,7 @@ class FakeTTApi:
             app.router.add_post(f"{API_PREFIX}/{name}", handler)
         app.router.add_get(f"{API_PREFIX}/fetch", self._fetch_get)
         app.router.add_get(f"{API_PREFIX}/info", self._info)
+        app.router.add_get(f"{API_PREFIX}/fetch-list", self._recent_list)
         app.router.add_get(CDN_PREFIX + "{name}", self._cdn)
         return app
 
@@ -741,6 +747,34 @@ class FakeTTApi:
             raise ApiError(400, "related job does not exist")
         return _json(200, job.snapshot(self.clock()))
 
+    async def _recent_list(self, request: web.Request) -> web.Response:
+        """GET fetch-list?page=&limit=&order=: jobs as the account page lists them."""
+        try:
+            page = max(1, int(request.query.get("page", "1")))
+            limit = min(100, max(1, int(request.query.get("limit", "10"))))
+        except ValueError as exc:
+            raise ApiError(400, "Parameter error") from exc
+        jobs = sorted(self.jobs.values(), key=lambda job: job.created_wall)
+        if request.query.get("order", "desc") == "desc":
+            jobs.reverse()
+        now = self.clock()
+        numbers = {PENDING: 0, RUNNING: 1, SUCCESS: 2, FAILED: 3}
+        data = [
+            {
+                "job_id": job.job_id,
+                "model": "midjourney",
+                "action": job.action,
+                "status": numbers[job.status(now)],
+                "progress": job.progress(now),
+                "prompt": job.prompt,
+                "quota": int(quota_for(job.action)),
+                "cdn_image": job.image_url() if job.status(now) == SUCCESS else None,
+                "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created_wall)),
+            }
+            for job in jobs[(page - 1) * limit : page * limit]
+        ]
+        return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
+
     async def _info(self, request: web.Request) -> web.Response:
         data = {
             "email": "owner@example.com",
@@ -751,7 +785,26 @@ class FakeTTApi:
         }
         return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
 
-    async def _cdn(self, request: web.Request) -> web.Response:
-        if not request.match_info["name"].endswith(".png"):
+    def cut_cdn(self, name: str, after: int) -> None:
+        """Drop the connection after ``after`` bytes of ``name`` (its full length announced)."""
+        self.cdn_cuts[name] = after
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        """The image in ``cdn_chunk`` pieces with ``cdn_pause`` between them, as a CDN sends."""
+        name = request.match_info["name"]
+        if not name.endswith(".png"):
             raise web.HTTPNotFound()
-        return web.Response(body=self.image_bytes, content_type="image/png")
+        body = self.image_bytes
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        cut = self.cdn_cuts.get(name)
+        for start in range(0, len(body), self.cdn_chunk):
+            if cut is not None and start >= cut:
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            await response.write(body[start : start + self.cdn_chunk])
+            await asyncio.sleep(self.cdn_pause)
+        await response.write_eof()
+        return response

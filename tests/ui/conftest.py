@@ -74,6 +74,7 @@ _DEFAULTS: dict[str, Any] = {
     "thread_id": None,
     "result_prompt": None,
     "estimate": 3.0,
+    "alt_image_url": None,
 }
 assert set(_DEFAULTS) == {field.name for field in fields(Job)}, "make_job misses a Job field"
 

@@ -223,7 +223,7 @@ def test_custom_ids_point_at_their_action() -> None:
 def test_custom_id_round_trip(job_id: int, index: int) -> None:
     """custom_id -> parse_custom_id gives the same numbers back."""
     value = custom_id(job_id, index)
-    assert value.startswith("mj:")
+    assert value.startswith("mj1:")
     assert len(value) <= 100
     assert parse_custom_id(value) == (job_id, index)
 

@@ -23,6 +23,10 @@ def read_settings() -> Settings:
 
 def main() -> int:
     """Entry point of `python -m bot` and the `mjbot` console script."""
+    if sys.argv[1:2] == ["doctor"]:
+        from bot.doctor.run import main as doctor  # noqa: PLC0415 - only the doctor needs it
+
+        return doctor(read_settings)
     try:
         settings = read_settings()
     except SettingsError as error:
@@ -31,9 +35,14 @@ def main() -> int:
         return EXIT_BAD_SETTINGS
     setup_logging(settings.log_level, settings.secrets())
     from bot.runner import run  # noqa: PLC0415 - settings errors need no discord import
+    from bot.startup import StartupError  # noqa: PLC0415
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except StartupError as error:
+        print(f"mjbot cannot start: {error.text}", file=sys.stderr)  # noqa: T201
+        return error.exit_code
     return 0
 
 

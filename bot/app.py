@@ -11,6 +11,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.i18n import catalog_digest
 from bot.jobs.events import JobEvents
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
@@ -19,7 +20,8 @@ from bot.ui.audit import ModButton
 from bot.ui.buttons import JobButton
 from bot.ui.errors import Tree
 from bot.ui.guilds import SERVER_CONTEXTS, SERVER_INSTALLS, leave_if_unlisted, leave_unlisted
-from bot.ui.settings_panel import ModeSelect, SettingsButton
+from bot.ui.locale import CatalogTranslator
+from bot.ui.settings_panel import ModeSelect, SettingsButton, TranslateSelect
 from bot.ui.used import RepeatButton
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,10 @@ class MjBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Migrate, register the buttons, load the cogs, start the engine, sync commands."""
         await self.store.migrate()
-        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton, RepeatButton)
+        await self.tree.set_translator(CatalogTranslator())
+        self.add_dynamic_items(
+            JobButton, ModButton, ModeSelect, SettingsButton, TranslateSelect, RepeatButton
+        )
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)
@@ -84,7 +89,8 @@ class MjBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         key = f"command_hash:{guild.id if guild else 'global'}"
-        digest = command_hash(self.tree, guild)
+        # The catalogs count too: descriptions in other languages are part of what is synced.
+        digest = f"{command_hash(self.tree, guild)}:{catalog_digest()}"
         if await self.store.get_meta(key) == digest:
             log.info("commands unchanged since the last sync; not syncing")
             return False

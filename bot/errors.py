@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Self
+
+from bot.i18n import DEFAULT, t
 from bot.provider.errors import ErrorKind, ProviderError
 
 # What a member reads for each provider failure; the provider's own reason is appended.
@@ -26,11 +31,25 @@ _PROVIDER_TEXT = {
 
 
 class UserFacingError(Exception):
-    """An error whose message can be shown to the member as it is."""
+    """An error whose message can be shown to the member as it is.
+
+    Raised with `localised`, it also carries its catalog key and values, so the error path
+    can answer in the member's language; `text` is always the English version.
+    """
+
+    key: str | None = None
+    values: Mapping[str, object] = MappingProxyType({})
 
     def __init__(self, text: str) -> None:
         self.text = text
         super().__init__(text)
+
+    @classmethod
+    def localised(cls, key: str, /, **values: object) -> Self:
+        """The error for catalog message `key`, in English until the error path translates it."""
+        error = cls(t(key, DEFAULT, **values))
+        error.key, error.values = key, values
+        return error
 
 
 class JobRejected(UserFacingError):
@@ -53,6 +72,13 @@ class LimitReached(UserFacingError):
     def __init__(self, text: str, retry_at: float | None = None) -> None:
         self.retry_at = retry_at
         super().__init__(text)
+
+    @classmethod
+    def until(cls, retry_at: float | None, key: str, /, **values: object) -> LimitReached:
+        """A localised limit that lifts at `retry_at`."""
+        error = cls.localised(key, **values)
+        error.retry_at = retry_at
+        return error
 
 
 class PromptRejected(UserFacingError):

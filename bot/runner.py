@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 
 import aiohttp
+import discord
 
 from bot.accounts import provider_pool
 from bot.app import MjBot
@@ -20,6 +22,13 @@ from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_htt
 from bot.logs import redact
 from bot.provider.pool import ProviderPool
 from bot.settings import Settings
+from bot.startup import (
+    EXIT_LOGIN_REFUSED,
+    LOGIN_REFUSED,
+    StartupError,
+    check_accounts,
+    wait_for_discord,
+)
 from bot.web.setup import install_editor
 
 log = logging.getLogger(__name__)
@@ -29,7 +38,11 @@ _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced unt
 
 
 async def run(settings: Settings) -> None:
-    """Open the session and database, start the bot, and close everything on the way out."""
+    """Open the session and database, start the bot, and close everything on the way out.
+
+    Raises StartupError (one line, an exit code) when Discord rejects the token.
+    """
+    await wait_for_discord(settings.discord_token.get())
     store = await Store.open(settings.database_path)
     try:
         await store.migrate()
@@ -42,6 +55,9 @@ async def run(settings: Settings) -> None:
 async def _run_bot(
     settings: Settings, store: Store, session: aiohttp.ClientSession, provider: ProviderPool
 ) -> None:
+    # A refused key is a warning, not a stop: the pool rests that account, and the problem
+    # becomes the service's last error, which /mj-admin status shows.
+    problem = await check_accounts(provider, settings.tt_api_base_url)
     events = JobEvents()
     demo_only = settings.providers == ("demo",)
     watcher = Watcher(
@@ -71,6 +87,8 @@ async def _run_bot(
         prices=PriceBook.load(settings.prices_file),
         low_balance_alert=settings.low_balance_alert,
     )
+    if problem is not None:
+        service.last_error = (time.time(), problem)
     server = None
     if secret is not None:
         server = HookServer(watcher, secret, lambda: _status(service), adopt=service.adopt)
@@ -79,7 +97,10 @@ async def _run_bot(
     try:
         async with MjBot(settings, store, service, events, session) as bot:
             _close_on_sigterm(bot)
-            await bot.start(settings.discord_token.get())
+            try:
+                await bot.start(settings.discord_token.get())
+            except discord.LoginFailure:  # reset between the first check and this login
+                raise StartupError(LOGIN_REFUSED, EXIT_LOGIN_REFUSED) from None
     finally:
         if server is not None:
             await server.stop()

@@ -85,8 +85,11 @@ class Settings:
         """Every secret, for the log filter."""
         found = [self.discord_token, self.tt_api_key, *self.tt_api_keys]
         found += [self.mjproxy_secret, self.acedata_token, self.webhook_secret]
+        found += [self.translate_api_key]
         return [secret for secret in found if secret]
 
+    translate_url: str | None = None  # LibreTranslate; None = prompts go as typed
+    translate_api_key: Secret | None = None
     low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
     prices_file: Path | None = None  # None: next to the database
 
@@ -212,6 +215,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         read.problem("WEBHOOK_SECRET", "must be at least 16 characters (or empty to generate one).")
     scale = _scale(read)
     extra = _other_providers(read, providers)
+    translate_url = read.url("TRANSLATE_URL", None)
+    translate_key = read.raw("TRANSLATE_API_KEY")
     low_balance = _credits(read, "LOW_BALANCE_ALERT")
     prices_file = _prices_file(read, database)
     if read.problems:
@@ -234,6 +239,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         poll_interval_scale=scale,
         providers=providers,
         **extra,  # type: ignore[arg-type]
+        translate_url=translate_url,
+        translate_api_key=Secret(translate_key) if translate_key else None,
         low_balance_alert=low_balance,
         prices_file=prices_file,
     )

@@ -7,8 +7,10 @@ Every answer is ephemeral and every change is posted to the audit channel.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import discord
@@ -16,7 +18,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.doctor.run import guild_report
 from bot.errors import UserFacingError
+from bot.i18n import t
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.moderation import ban_member
@@ -26,7 +30,9 @@ from bot.ui import budget as budget_ui
 from bot.ui.accounts import account_lines
 from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
+from bot.ui.chart import daily_series, draw_usage
 from bot.ui.context import Services, is_moderator, is_owner
+from bot.ui.locale import locale_of
 from cogs.admin_credits import CreditCommands
 
 Choice = app_commands.Choice[str]
@@ -53,7 +59,8 @@ class Admin(
         """The cog-wide gate: Manage Server, or one of OWNER_IDS."""
         if not is_moderator(interaction):
             # A CheckFailure, so the tree's error path answers it (other errors escape it).
-            raise app_commands.CheckFailure("Only moderators (Manage Server) can use /mj-admin.")
+            text = t("admin.only_moderators", locale_of(interaction))
+            raise app_commands.CheckFailure(text)
         return True
 
     # -- members ----------------------------------------------------------------------------
@@ -283,6 +290,19 @@ class Admin(
         await self._update(interaction, buttons_who=who.value)
         await self._done(interaction, f"Result buttons: {who.value} may press them.", True)
 
+    @app_commands.command(
+        name="translation", description="Turn prompt translation on or off for this server"
+    )
+    @app_commands.describe(enabled="Off: prompts always go as typed")
+    async def translation(self, interaction: discord.Interaction, enabled: bool) -> None:
+        """The server-wide switch over the members' own translation choice."""
+        locale = locale_of(interaction)
+        if not self.services.settings.translate_url:
+            raise UserFacingError(t("admin.translation_unavailable", locale))
+        await self.services.store.set_translation_disabled(_guild(interaction), not enabled)
+        key = "admin.translation_on" if enabled else "admin.translation_off"
+        await self._done(interaction, t(key, locale), True)
+
     @app_commands.command(name="threads", description="Start a thread on each /imagine result")
     @app_commands.describe(state="on: follow-ups of an /imagine go into its thread; off: channel")
     @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
@@ -343,7 +363,15 @@ class Admin(
         csv_file = discord.File(
             io.BytesIO(usage_csv(jobs).encode()), filename=f"mjbot-usage-{days}d.csv"
         )
-        await interaction.response.send_message(text[:2000], file=csv_file, ephemeral=True)
+        series = daily_series(rows, days, time.time())
+        # Drawing takes tens of milliseconds: off the event loop, within the 3 s to answer.
+        png = await asyncio.to_thread(
+            draw_usage, series, _namer(interaction), days, locale_of(interaction)
+        )
+        chart = discord.File(io.BytesIO(png), filename=f"mjbot-usage-{days}d.png")
+        await interaction.response.send_message(
+            text[:2000], files=[csv_file, chart], ephemeral=True
+        )
         await _reply(interaction, members)  # its own message: the table above may fill one
 
     @app_commands.command(name="jobs", description="Jobs running and queued on this server")
@@ -427,6 +455,17 @@ class Admin(
         lines = [line for line in lines if line]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
+    @app_commands.command(name="doctor", description="Check the bot's setup for this server")
+    async def doctor(self, interaction: discord.Interaction) -> None:
+        """Token, app, permissions here, TT API, database, public URL: one line each."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await guild_report(self.services, self.bot.http, _guild(interaction))
+        if len(text) <= 2000:
+            await interaction.followup.send(text, ephemeral=True)
+        else:  # a long report is attached whole rather than cut
+            report = discord.File(io.BytesIO(text.encode()), filename="mjbot-doctor.txt")
+            await interaction.followup.send(text[:1900] + "\n…", file=report, ephemeral=True)
+
     # -- helpers ----------------------------------------------------------------------------
 
     async def _settings(self, interaction: discord.Interaction) -> GuildSettings:
@@ -449,6 +488,17 @@ def _guild(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise UserFacingError("/mj-admin works in a server only.")
     return interaction.guild_id
+
+
+def _namer(interaction: discord.Interaction) -> Callable[[int], str]:
+    """Member names for the chart's legend, from the cache (no extra requests)."""
+
+    def name(user_id: int) -> str:
+        member = interaction.guild.get_member(user_id) if interaction.guild else None
+        user = member or interaction.client.get_user(user_id)
+        return user.display_name if user else f"user …{str(user_id)[-4:]}"
+
+    return name
 
 
 def _builtin(word: str) -> str:

@@ -15,6 +15,7 @@ from bot.provider.models import MODES
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
 from bot.ui.launch import launch, requester_of
+from bot.ui.translate_flow import imagine_in_any_language
 
 MODE_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in MODES]
 DIMENSIONS = [
@@ -49,7 +50,11 @@ class Generate(commands.Cog):
         chosen = await self._mode(interaction, mode)
         prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
         new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-        await launch(interaction, new, lambda r, t: self.bot.service.imagine(r, prompt, chosen, t))
+
+        def start(final: str) -> Any:
+            return lambda r, t: self.bot.service.imagine(r, final, chosen, t)
+
+        await imagine_in_any_language(interaction, new, start)
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(

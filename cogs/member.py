@@ -18,7 +18,7 @@ from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator, is_owner
 from bot.ui.lineage import family_lines
 from bot.ui.results import render
-from bot.ui.settings_panel import handle_modal, panel
+from bot.ui.settings_panel import handle_modal, panel_for
 
 
 class Member(commands.Cog):
@@ -29,14 +29,12 @@ class Member(commands.Cog):
         self.services: Services = bot  # type: ignore[assignment]
 
     @app_commands.command(
-        name="settings", description="Your default mode, prompt suffix and DM copies"
+        name="settings", description="Your default mode, prompt suffix, DM copies and translation"
     )
     async def settings(self, interaction: discord.Interaction) -> None:
         """Show the settings panel."""
-        store = self.services.store
-        user = await store.user_settings(interaction.user.id)
-        guild = await store.guild_settings(interaction.guild_id or 0)
-        text, view = panel(user, guild)
+        user = await self.services.store.user_settings(interaction.user.id)
+        text, view = await panel_for(interaction, user)
         await interaction.response.send_message(text, view=view, ephemeral=True)
 
     @commands.Cog.listener()

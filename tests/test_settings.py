@@ -43,6 +43,8 @@ def test_defaults_for_every_optional_setting() -> None:
     assert (settings.webhook_host, settings.webhook_port) == ("0.0.0.0", 8080)  # noqa: S104
     assert settings.webhook_secret is None
     assert settings.poll_interval_scale == 1.0
+    assert settings.translate_url is None
+    assert settings.translate_api_key is None
 
 
 def test_blank_values_count_as_unset() -> None:
@@ -60,6 +62,8 @@ def test_blank_values_count_as_unset() -> None:
         "PUBLIC_BASE_URL",
         "WEBHOOK_BIND",
         "WEBHOOK_SECRET",
+        "TRANSLATE_URL",
+        "TRANSLATE_API_KEY",
         "POLL_INTERVAL_SCALE",
         "LOW_BALANCE_ALERT",
         "PRICES_FILE",
@@ -292,6 +296,18 @@ def test_a_listed_provider_without_its_settings_is_named(
     with pytest.raises(SettingsError) as caught:
         load_settings({"DISCORD_TOKEN": TOKEN, **values})
     assert sorted(problem_names(caught.value)) == sorted(missing)
+
+
+def test_translation_service_settings() -> None:
+    settings = load_settings(
+        env(TRANSLATE_URL="https://translate.example.org/", TRANSLATE_API_KEY="lt-key-123")
+    )
+    assert settings.translate_url == "https://translate.example.org"
+    assert settings.translate_api_key == Secret("lt-key-123")
+    assert "lt-key-123" not in repr(settings)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(TRANSLATE_URL="translate.example.org"))
+    assert caught.value.problems[0].startswith("TRANSLATE_URL: must be an http(s) URL")
 
 
 # -- credit budgets (issue 16) ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import LimitReached, NotAllowed, PromptRejected
+from bot.i18n import t
 from bot.jobs.budget import Budgets
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.lint import LintError, lint
@@ -21,7 +22,7 @@ from bot.jobs.prices import PriceBook
 from bot.jobs.store import Store
 from bot.jobs.words import banned_word
 
-PAUSED = "mjbot is paused on this server by its moderators. Please try again later."
+PAUSED = t("policy.paused")  # the English text; members read it in their language
 SERVER_ONLY = "mjbot works in servers only: use it in a channel of a server it is in."
 # The job params key under which the Gate stores what the queue's re-check needs.
 CHECKS_PARAM = "_checks"
@@ -74,7 +75,7 @@ class Policy:
             raise NotAllowed(SERVER_ONLY)  # fail closed: no server, no settings to apply
         guild = await self._store.guild_settings(who.guild_id)
         if guild.paused:
-            raise NotAllowed(PAUSED)
+            raise NotAllowed.localised("policy.paused")
         if not who.is_admin:
             await self._place(who, guild)
         await self._not_banned(who.guild_id, who.user_id)
@@ -85,7 +86,7 @@ class Policy:
                 await self._prompt(job.prompt, who.guild_id, lint_it=job.kind is JobKind.IMAGINE)
         if new.mode not in guild.allowed_modes:
             allowed = ", ".join(guild.allowed_modes) or "none"
-            raise NotAllowed(f"{new.mode.title()} mode is not enabled here. Allowed: {allowed}.")
+            raise NotAllowed.localised("policy.mode", mode=new.mode.title(), allowed=allowed)
         if not who.is_admin:
             await self._limits(who, guild, new, held, 1 + len(batch))
 
@@ -95,7 +96,7 @@ class Policy:
         if who.guild_id is None:
             raise NotAllowed(SERVER_ONLY)
         if (await self._store.guild_settings(who.guild_id)).paused:
-            raise NotAllowed(PAUSED)
+            raise NotAllowed.localised("policy.paused")
         await self._not_banned(who.guild_id, who.user_id)
 
     async def recheck(self, job: Job) -> Verdict | None:
@@ -121,8 +122,9 @@ class Policy:
     async def _not_banned(self, guild_id: int, user_id: int) -> None:
         ban = await self._store.ban_of(guild_id, user_id)
         if ban is not None:
-            reason = f" Reason: {ban.reason}" if ban.reason else ""
-            raise NotAllowed(f"You are banned from using mjbot on this server.{reason}")
+            if ban.reason:
+                raise NotAllowed.localised("policy.banned_reason", reason=ban.reason)
+            raise NotAllowed.localised("policy.banned")
 
     async def _parent(self, new: NewJob, held: Held) -> None:
         """A follow-up of a result: who may press its buttons, and no paid double clicks."""
@@ -146,22 +148,20 @@ class Policy:
             return
         guild = await self._store.guild_settings(clicker.guild_id)
         if guild.buttons_who == "requester":
-            raise NotAllowed(f"Only <@{parent.user_id}> can use the buttons of this result.")
+            raise NotAllowed.localised("policy.buttons", user=parent.user_id)
 
     async def _place(self, who: Requester, guild: GuildSettings) -> None:
         allowed = await self._store.allowed_channels(guild.guild_id)
         if allowed and who.channel_id not in allowed and who.parent_channel_id not in allowed:
             channels = " ".join(f"<#{channel}>" for channel in allowed[:10])
-            raise NotAllowed(f"mjbot can't be used in this channel. Try {channels}.")
+            raise NotAllowed.localised("policy.channel", channels=channels)
         if guild.required_role_id and guild.required_role_id not in who.role_ids:
-            raise NotAllowed(f"You need the <@&{guild.required_role_id}> role to use mjbot here.")
+            raise NotAllowed.localised("policy.role", role=guild.required_role_id)
 
     async def _prompt(self, prompt: str, guild_id: int, *, lint_it: bool) -> None:
         word = banned_word(prompt, await self._store.banned_words(guild_id))
         if word is not None:
-            raise PromptRejected(
-                f"Your prompt contains the banned word “{word}”. Please rephrase it."
-            )
+            raise PromptRejected.localised("policy.banned_word", word=word)
         if lint_it:
             try:
                 lint(prompt)
@@ -188,9 +188,8 @@ class Policy:
             if held.member_last is not None:
                 last = max(last or held.member_last, held.member_last)
             if last is not None and now < last + guild.cooldown_s:
-                raise LimitReached(
-                    f"Please wait between jobs ({guild.cooldown_s} s here).",
-                    retry_at=last + guild.cooldown_s,
+                raise LimitReached.until(
+                    last + guild.cooldown_s, "policy.cooldown", seconds=guild.cooldown_s
                 )
         if guild.daily_limit:
             used = held.member + await self._store.count_jobs(
@@ -207,9 +206,8 @@ class Policy:
         if guild.guild_daily_limit:
             used = held.guild + await self._store.count_jobs(since=midnight, guild_id=who.guild_id)
             if used + count > guild.guild_daily_limit:
-                raise LimitReached(
-                    f"This server has used its {guild.guild_daily_limit} jobs for today.",
-                    retry_at=midnight + DAY,
+                raise LimitReached.until(
+                    midnight + DAY, "policy.guild_daily", limit=guild.guild_daily_limit
                 )
         # Credits (bot/jobs/budget.py), after the job counts; held tickets count too.
         await self._budgets.check(

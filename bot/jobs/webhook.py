@@ -8,9 +8,11 @@ the TT API sends a callback at most a few times and gives up on errors.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +26,7 @@ from bot.jobs.watcher import Watcher
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # a job payload is a few KB; anything larger is not from the TT API
+_NONCE = re.compile(r"^[\w-]{8,64}$")  # what the doctor sends; nothing else is echoed
 # Each poke costs a fetch on the owner's account; a flood of them (replayed, or a retrying
 # sender) must not become a flood of fetches. Pokes within this window share one fetch.
 POKE_SPACING = 2.0
@@ -34,6 +37,11 @@ WARN_EVERY = 60.0
 def new_secret() -> str:
     """A fresh URL-safe secret for the callback path."""
     return secrets.token_urlsafe(24)
+
+
+def health_proof(secret: str, nonce: str) -> str:
+    """What /healthz answers to a nonce: only a server holding the same secret can compute it."""
+    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def hook_url(base_url: str, secret: str) -> str:
@@ -168,9 +176,13 @@ class HookServer:
             for key in stale:
                 del self._poked_at[key]
 
-    async def _health(self, _: web.Request) -> web.Response:
+    async def _health(self, request: web.Request) -> web.Response:
         uptime = round(time.monotonic() - self._started)
-        return web.json_response({"status": "ok", "uptime_s": uptime, **self._status()})
+        body: dict[str, Any] = {"status": "ok", "uptime_s": uptime, **self._status()}
+        nonce = request.query.get("nonce", "")
+        if _NONCE.match(nonce):  # the doctor proves the public URL reaches this very server
+            body |= {"nonce": nonce, "proof": health_proof(self._secret.decode(), nonce)}
+        return web.json_response(body)
 
 
 def _parse(raw: bytes, charset: str | None) -> dict[str, Any] | None:

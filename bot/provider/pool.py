@@ -308,6 +308,10 @@ class ProviderPool:
         if reason is not None:
             self._rest(account, reason)
 
+    def mark_unhealthy(self, account: Account, reason: str) -> None:
+        """Rest an account found broken outside a job (a key refused at start-up)."""
+        self._rest(account, reason)
+
     def _rest(self, account: Account, reason: str) -> None:
         account.strikes += 1
         account.errors_5xx = 0

@@ -12,37 +12,55 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import LimitReached, NotAllowed, UserFacingError
+from bot.errors import JobRejected, LimitReached, NotAllowed, UserFacingError
+from bot.i18n import DEFAULT, t
 from bot.jobs.policy import SERVER_ONLY
 from bot.jobs.service import InvalidAction
+from bot.provider.errors import ErrorKind
 from bot.ui.actions import human_name
 from bot.ui.context import services
+from bot.ui.locale import locale_of
 
 log = logging.getLogger(__name__)
 
 
-def user_text(error: BaseException) -> str:
+def user_text(error: BaseException, locale: str = DEFAULT) -> str:
     """What the member reads; unexpected errors are logged with a reference they can quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, InvalidAction) and error.action:
         return f"{human_name(error.action)} is not available on that job."
     if isinstance(error, LimitReached) and error.retry_at:
-        return f"{error.text} You can try again <t:{int(error.retry_at)}:R>."
+        text = _text(error, locale)
+        return t("errors.retry_at", locale, text=text, when=f"<t:{int(error.retry_at)}:R>")
     if isinstance(error, UserFacingError):
-        return error.text
+        return _text(error, locale)
     if isinstance(error, app_commands.CommandOnCooldown):  # a CheckFailure: test it first
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return t("errors.cooldown", locale, seconds=f"{error.retry_after:.0f}")
     if isinstance(error, app_commands.CheckFailure) and str(error):
         return str(error)
     reference = secrets.token_hex(4)
     log.error("unexpected error [ref %s]", reference, exc_info=error)
-    return f"Something went wrong on our side (reference `{reference}`). Please try again later."
+    return t("errors.generic", locale, reference=reference)
+
+
+def _text(error: UserFacingError, locale: str) -> str:
+    """The error in the member's language when it has a catalog key, else as raised."""
+    if isinstance(error, JobRejected):
+        return _rejected(error, locale)
+    return t(error.key, locale, **error.values) if error.key else error.text
+
+
+def _rejected(error: JobRejected, locale: str) -> str:
+    text = t(f"provider.{error.kind.value}", locale)
+    if error.kind in (ErrorKind.BANNED_PROMPT, ErrorKind.INVALID_REQUEST, ErrorKind.NOT_FOUND):
+        return t("provider.reason", locale, text=text, reason=error.reason)
+    return text
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer the member ephemerally with the reason, whatever state the interaction is in."""
-    text = user_text(error)
+    text = user_text(error, locale_of(interaction))
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

@@ -14,10 +14,13 @@ from typing import Any, Final
 import discord
 
 from bot.errors import PromptRejected
+from bot.i18n import t
 from bot.jobs.lint import LintError, lint
 from bot.jobs.models import GuildSettings, UserSettings
-from bot.ui.context import services
+from bot.jobs.translate import TRANSLATE_MODES
+from bot.ui.context import Services, services
 from bot.ui.errors import report_error
+from bot.ui.locale import locale_of
 
 SUFFIX_MODAL: Final = "mjset:suffix-modal"
 SUFFIX_INPUT: Final = "mjset:suffix-text"
@@ -25,8 +28,13 @@ MAX_SUFFIX: Final = 200
 SERVER_DEFAULT: Final = "server-default"
 
 
-def panel(user: UserSettings, guild: GuildSettings) -> tuple[str, discord.ui.View]:
-    """The panel's text and components for a member."""
+def panel(
+    user: UserSettings,
+    guild: GuildSettings,
+    translation: str | None = None,
+    locale: str | None = None,
+) -> tuple[str, discord.ui.View]:
+    """The panel's text and components; `translation` is None where translation is off."""
     mode = user.default_mode or f"server default ({guild.default_mode or 'bot default'})"
     suffix = f"`{user.prompt_suffix}`" if user.prompt_suffix else "none"
     text = (
@@ -39,6 +47,10 @@ def panel(user: UserSettings, guild: GuildSettings) -> tuple[str, discord.ui.Vie
     view.add_item(SettingsButton.make("suffix", "Edit prompt suffix", "✏️"))
     dm_label = "Turn DM copies off" if user.dm_copy else "Send me a DM copy of my results"
     view.add_item(SettingsButton.make("dm", dm_label, "📬"))
+    if translation is not None:
+        label = t(f"settings.translate.{translation}", locale)
+        text += "\n" + t("settings.translate_line", locale, mode=label)
+        view.add_item(TranslateSelect.make(translation, locale))
     return text, view
 
 
@@ -79,6 +91,41 @@ class ModeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjse
             if choice != SERVER_DEFAULT and choice not in guild.allowed_modes:
                 raise PromptRejected(f"{choice} mode is not enabled on this server.")
             await _save(interaction, default_mode=None if choice == SERVER_DEFAULT else choice)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+class TranslateSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjset:translate"):
+    """Prompt translation: ask first, always, or never."""
+
+    @classmethod
+    def make(cls, current: str, locale: str | None) -> TranslateSelect:
+        """The select with the member's current choice."""
+        options = [
+            discord.SelectOption(
+                label=t(f"settings.translate.{mode}", locale), value=mode, default=mode == current
+            )
+            for mode in TRANSLATE_MODES
+        ]
+        placeholder = t("settings.translate_placeholder", locale)
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id="mjset:translate", placeholder=placeholder, options=options, row=2
+        )
+        return cls(select)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> TranslateSelect:
+        """Rebuild from the component (no I/O)."""
+        return cls(item)  # type: ignore[arg-type]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Save the choice and redraw the panel."""
+        try:
+            choice = self.item.values[0] if self.item.values else "ask"
+            await services(interaction).store.set_translate_mode(interaction.user.id, choice)
+            await _save(interaction)
         except Exception as error:
             await report_error(interaction, error)
 
@@ -163,16 +210,34 @@ def _text_value(components: list[Any], custom_id: str) -> str:
     return ""
 
 
+async def translation_mode(bot: Services, user_id: int, guild_id: int | None) -> str | None:
+    """The member's translation mode, or None when translation is unavailable here."""
+    if not bot.settings.translate_url:
+        return None
+    if guild_id is not None and await bot.store.translation_disabled(guild_id):
+        return None
+    return await bot.store.translate_mode(user_id)
+
+
 async def _guild(interaction: discord.Interaction) -> GuildSettings:
     store = services(interaction).store
     return await store.guild_settings(interaction.guild_id or 0)
+
+
+async def panel_for(
+    interaction: discord.Interaction, user: UserSettings
+) -> tuple[str, discord.ui.View]:
+    """The panel as this member sees it here, translation choice included when available."""
+    bot = services(interaction)
+    mode = await translation_mode(bot, interaction.user.id, interaction.guild_id)
+    return panel(user, await _guild(interaction), mode, locale_of(interaction))
 
 
 async def _save(interaction: discord.Interaction, **changes: Any) -> None:
     store = services(interaction).store
     updated = replace(await store.user_settings(interaction.user.id), **changes)
     await store.save_user_settings(updated)
-    text, view = panel(updated, await _guild(interaction))
+    text, view = await panel_for(interaction, updated)
     if interaction.type is discord.InteractionType.component:
         await interaction.response.edit_message(content=text, view=view)
     else:

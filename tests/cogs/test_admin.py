@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from discord import AppCommandOptionType, app_commands
+from PIL import Image
 
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.models import Ban, GuildSettings, JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.words import DEFAULT_WORDS
+from bot.ui.chart import HEIGHT, WIDTH
 from tests.cogs.conftest import Harness, Payload
 from tests.fakes.discord import (
     DEFERRED_CHANNEL_MESSAGE,
@@ -521,8 +523,11 @@ async def test_usage_table_and_csv(harness: Harness) -> None:
     assert lines[6] == "```"
     original = harness.discord.original(payload["id"])
     assert original is not None
-    [attachment] = original.attachments
+    attachment, chart = original.attachments
     assert attachment.filename == "mjbot-usage-7d.csv"
+    assert chart.filename == "mjbot-usage-7d.png"
+    image = Image.open(io.BytesIO(chart.data))
+    assert (image.format, image.size) == ("PNG", (WIDTH, HEIGHT))
     rows = list(csv.DictReader(io.StringIO(attachment.data.decode())))
     expected = [ids[1], ids[2], ids[3], ids[5], ids[6]]
     assert [int(row["job"]) for row in rows] == expected

@@ -140,12 +140,16 @@ class Sent:
         self.calls.append((content, kwargs))
 
 
-def interaction(*, done: bool, fail: bool = False) -> Any:
+def interaction(
+    *, done: bool, fail: bool = False, locale: discord.Locale = discord.Locale.american_english
+) -> Any:
     """Only the parts of a discord.Interaction that report_error touches."""
     return SimpleNamespace(
         response=Sent(done=done, fail=fail),
         followup=Sent(fail=fail),
         user=SimpleNamespace(id=42),
+        locale=locale,
+        guild_locale=None,
     )
 
 

@@ -13,10 +13,11 @@ from bot.jobs.store.budgets import BudgetRows
 from bot.jobs.store.community import Community
 from bot.jobs.store.editor import EditorRows
 from bot.jobs.store.jobs import JobRows
+from bot.jobs.store.translation import TranslationPrefs
 from bot.jobs.store.trust import TrustRows
 
 
-class Store(JobRows, Community, BudgetRows, TrustRows, EditorRows):
+class Store(JobRows, Community, BudgetRows, TrustRows, EditorRows, TranslationPrefs):
     """Async access to the bot's database."""
 
 

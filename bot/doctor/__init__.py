@@ -1,0 +1,1 @@
+"""`python -m bot doctor` and `/mj-admin doctor`: every check an owner needs, one line each."""

@@ -104,10 +104,13 @@ DEFAULT_TOTAL: Final = {"turbo": 20.0, "fast": 30.0, "relax": 120.0}
 def finish_window(state: PollState) -> tuple[float, float] | None:
     """Earliest and latest finish the looks allow, or None before the job is seen running."""
     spans = finish_spans(state)
-    return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+    return (min(a for _, a, _ in spans), max(b for _, _, b in spans)) if spans else None
 
 
-def finish_spans(state: PollState) -> list[tuple[float, float]]:
+Span = tuple[float, float, float]  # (run seconds, earliest finish, latest finish)
+
+
+def finish_spans(state: PollState) -> list[Span]:
     """For each run time the model allows and the looks do not rule out: the finish span."""
     if state.running_since is None:
         return []
@@ -120,7 +123,7 @@ def finish_spans(state: PollState) -> list[tuple[float, float]]:
     return []
 
 
-def _spans(state: PollState, runs: list[float]) -> list[tuple[float, float]]:
+def _spans(state: PollState, runs: list[float]) -> list[Span]:
     spans = []
     for run in runs:
         # The run started after the last "not running" look and by the first running one.
@@ -132,18 +135,18 @@ def _spans(state: PollState, runs: list[float]) -> list[tuple[float, float]]:
         finish_low = max(start_low + run, state.last_look)
         finish_high = start_high + run
         if finish_low < finish_high:
-            spans.append((finish_low, finish_high))
+            spans.append((run, finish_low, finish_high))
     return spans
 
 
-def finished_by(spans: list[tuple[float, float]], when: float) -> float:
+def finished_by(spans: list[Span], when: float) -> float:
     """The chance the job has finished by `when`, each allowed run time equally likely."""
-    return sum(min(max((when - a) / (b - a), 0.0), 1.0) for a, b in spans) / len(spans)
+    return sum(min(max((when - a) / (b - a), 0.0), 1.0) for _, a, b in spans) / len(spans)
 
 
-def quantile(spans: list[tuple[float, float]], chance: float) -> float:
+def quantile(spans: list[Span], chance: float) -> float:
     """The time by which the job has finished with the given chance."""
-    low, high = min(a for a, _ in spans), max(b for _, b in spans)
+    low, high = min(a for _, a, _ in spans), max(b for _, _, b in spans)
     for _ in range(20):
         middle = (low + high) / 2
         low, high = (middle, high) if finished_by(spans, middle) < chance else (low, middle)

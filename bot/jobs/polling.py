@@ -115,8 +115,13 @@ def finish_spans(state: PollState) -> list[Span]:
     if state.running_since is None:
         return []
     expected = state.expected or expectation_for(state.mode)
-    for widen in (1.0, 2.5, 6.0):  # looks the model cannot explain widen its bounds
-        low, high = expected.run_low / widen, expected.run_high * widen
+    longest = 2 * EXPECTED_SECONDS.get(state.mode, EXPECTED_SECONDS["fast"])
+    # Looks the model cannot explain widen its bounds, at last to anything plausible.
+    for low, high in (
+        (expected.run_low, expected.run_high),
+        (expected.run_low / 2.5, expected.run_high * 2.5),
+        (1.0, max(longest, expected.run_high * 2.5)),
+    ):
         spans = _spans(state, [low + (high - low) * i / (_GRID - 1) for i in range(_GRID)])
         if spans:
             return spans
@@ -158,21 +163,20 @@ def next_delay(
 ) -> float:
     """Seconds until the next fetch of a job that is not finished yet."""
     window = finish_window(state)
-    if window is None:
-        delay = _first_look(state, now)
-    elif window[1] - window[0] <= CLOSE_WIDTH:
-        delay = window[1] - now  # the far edge: finished by then unless the model is wrong
-        state.overdue_polls = 0
-    elif window[1] - window[0] <= 2 * CLOSE_WIDTH:
-        delay = (window[0] + window[1]) / 2 - now  # halve it, then close it
-        state.overdue_polls = 0
-    else:
-        delay = _probe(state, window) - now
-        state.overdue_polls = 0
-    if window is not None and window[1] <= now:
+    if state.running_since is not None and (window is None or window[1] <= now):
         # Past the latest finish the looks allowed: look again soon, backing off gently.
         delay = min(MIN_INTERVAL * 1.5**state.overdue_polls, 10.0)
         state.overdue_polls += 1
+    else:
+        state.overdue_polls = 0
+        if window is None:
+            delay = _first_look(state, now)
+        elif window[1] - window[0] <= CLOSE_WIDTH:
+            delay = window[1] - now  # the far edge: finished by then unless the model is wrong
+        elif window[1] - window[0] <= 2 * CLOSE_WIDTH:
+            delay = (window[0] + window[1]) / 2 - now  # halve it, then close it
+        else:
+            delay = _probe(state, window) - now
     if safety_net:
         # hookUrl callbacks do the fast path; polling only guards against a lost callback.
         delay = max(delay * 3, 20.0)

@@ -67,6 +67,7 @@ async def test_an_older_snapshot_never_lowers_the_progress(
     assert provider_id is not None
 
     await eng.watcher.apply(job.id, running(provider_id, 60))
+    await eng.events.drain()
     assert [report.progress for report in eng.events_for(job.id)][-1] == 60
     reports = len(eng.events_for(job.id))
 
@@ -74,6 +75,7 @@ async def test_an_older_snapshot_never_lowers_the_progress(
     await eng.watcher.apply(job.id, running(provider_id, 60))  # the same again
     fetches = len(fake.calls_to("/fetch"))
     await until(lambda: len(fake.calls_to("/fetch")) >= fetches + 2)  # live polls say 0 %
+    await eng.events.drain()
 
     assert len(eng.events_for(job.id)) == reports
     assert await stored_progress(eng, job.id) == (S.RUNNING, 60)

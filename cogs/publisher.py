@@ -22,11 +22,13 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
-from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
+from bot.ui.results import DEFAULT_UPLOAD_LIMIT, Rendered, render
 
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
+# Jobs handled at once: uploads of different jobs overlap, each job's changes stay in order.
+PUBLISH_WORKERS: Final = 8
 RETRY_DELAY: Final = 30.0
 
 
@@ -48,10 +50,12 @@ class Publisher(commands.Cog):
         self.services: Services = bot  # type: ignore[assignment]
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._rendered: dict[int, Rendered] = {}  # posted results awaiting their DM copy
 
     async def cog_load(self) -> None:
         """Start listening to the engine."""
-        self.services.events.subscribe(self.on_job)
+        # Its own bounded pool (bot/jobs/lanes.py): a slow upload holds up only its own job.
+        self.services.events.subscribe(self.on_job, workers=PUBLISH_WORKERS)
         self._refresh_queue.start()
 
     async def cog_unload(self) -> None:
@@ -82,7 +86,7 @@ class Publisher(commands.Cog):
         await self._edit_soon(entry)
 
     async def _edit_soon(self, entry: _Progress) -> None:
-        text = progress_text(entry.job, self.services.service.position(entry.job.id))
+        text = self._progress_text(entry.job)
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -95,9 +99,13 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = progress_text(entry.job, self.services.service.position(entry.job.id))
+            text = self._progress_text(entry.job)
             if text != entry.shown:
                 await self._edit(entry, text)
+
+    def _progress_text(self, job: Job) -> str:
+        service = self.services.service
+        return progress_text(job, service.position(job.id), service.eta(job.id))
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -124,20 +132,26 @@ class Publisher(commands.Cog):
         """Post a finished job's outcome once, whoever else is trying."""
         store = self.services.store
         if not await store.claim_post(job.id):
+            if job.posted_at is not None:  # settled before it was reported (a refusal)
+                self.bot.dispatch("job_published", job)
             return
         self._forget_progress(job.id)
         try:
             message = await self._post(job)
         except Exception:
             log.exception("posting job %d failed; retrying in %.0fs", job.id, RETRY_DELAY)
+            self._rendered.pop(job.id, None)
             await store.release_post(job.id)
             self._spawn(self._retry(job.id))
             return
         # Map the message to its job at once: its buttons must work as soon as it is seen.
         await store.finish_post(job.id, message.id if message else None, job.channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
+        # Explicitly after the post (not by extension order): the audit entry links to it.
+        self.bot.dispatch("job_published", job)
         if message is not None and job.status is JobStatus.SUCCEEDED:
             await self._after_result(job)
+        self._rendered.pop(job.id, None)
 
     async def _after_result(self, job: Job) -> None:
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
@@ -160,6 +174,7 @@ class Publisher(commands.Cog):
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        self._rendered[job.id] = rendered  # the DM copy reuses the downloaded image
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         return await rendered.send(channel, nonce=f"mj{job.id}")
@@ -170,7 +185,8 @@ class Publisher(commands.Cog):
         settings = await store.user_settings(job.user_id)
         if not settings.dm_copy:
             return
-        rendered = await render(job, self.services.http_session)
+        posted = self._rendered.pop(job.id, None)
+        rendered = posted.copy() if posted else await render(job, self.services.http_session)
         rendered.view = None
         try:
             user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)

@@ -35,6 +35,14 @@ class Rendered:
     file: discord.File | None
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
+    data: bytes | None = None  # the downloaded image, kept for a copy without a new download
+
+    def copy(self) -> Rendered:
+        """The same message without buttons (a DM copy), with a fresh file of the same bytes."""
+        file = None
+        if self.file is not None and self.data is not None:
+            file = discord.File(io.BytesIO(self.data), filename=self.file.filename)
+        return Rendered(self.content, self.embed, file, None, self.mentions, self.data)
 
     async def send(
         self, channel: discord.abc.Messageable, nonce: str | None = None
@@ -56,7 +64,9 @@ async def render(
     """The result message of a succeeded job, with a fresh upload of its image."""
     file, image = await _image(job, session, upload_limit)
     embed = describe_embed(job, image) if job.kind is JobKind.DESCRIBE else result_embed(job, image)
-    return Rendered(result_text(job), embed, file, result_view(job), allowed_mentions(job))
+    data = file.fp.getvalue() if file is not None and isinstance(file.fp, io.BytesIO) else None
+    view = result_view(job)
+    return Rendered(result_text(job), embed, file, view, allowed_mentions(job), data)
 
 
 async def _image(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import random
 import statistics
+
+import pytest
 
 from bot.jobs import polling
 from bot.jobs.polling import (
@@ -96,7 +96,8 @@ def test_the_window_never_excludes_the_true_finish() -> None:
         now = next_delay(polled, now)
         while now < queue_s + run_s:
             running = now >= queue_s
-            polled.observe(now, quantised(now - queue_s, run_s) if running else None, running=running)
+            reported = quantised(now - queue_s, run_s) if running else None
+            polled.observe(now, reported, running=running)
             window = finish_window(polled)
             if window is not None:
                 assert window[0] <= queue_s + run_s <= window[1]

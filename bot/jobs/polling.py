@@ -30,7 +30,7 @@ COALESCE_AFTER: Final = 10.0
 CLOSE_WIDTH: Final = 1.8
 # How far into a wide window a look may land: a job that finished just before it is seen
 # this late at worst, and one that did not teaches a new lower edge.
-PROBE_RISK: Final = 1.0
+PROBE_RISK: Final = 1.5
 PROBE_CHANCE: Final = 0.15
 FIRST_LOOK: Final = 0.55
 MAX_RISK: Final = 2.0

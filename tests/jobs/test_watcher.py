@@ -234,7 +234,9 @@ async def test_a_fast_job_costs_few_fetches_on_virtual_time(
 
     fetches = fake.calls_to("/fetch")
     finished_at = fake.last_job().created_at + queue_s + run_s
-    assert len(fetches) <= 6
+    # A fresh bot (no durations learned yet) on Midjourney's coarse steps; once it has seen
+    # a few jobs it needs about five (tests/jobs/test_polling.py, bench/engine.py).
+    assert len(fetches) <= 7
     assert eng.watcher.fetches == len(fetches)
     # Seen soon after it finished: the aim margin, the estimate's error from whole-percent
     # progress, and the rounding of distant fetches to a whole second (polling.coalesce).

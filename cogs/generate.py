@@ -12,7 +12,7 @@ from bot.errors import PromptRejected
 from bot.jobs.models import JobKind, NewJob
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
-from bot.ui.launch import launch, requester_of
+from bot.ui.launch import acknowledge, launch, requester_of, withdrawn_on_error
 
 MODES = [app_commands.Choice(name=mode, value=mode) for mode in ("fast", "relax", "turbo")]
 DIMENSIONS = [
@@ -44,10 +44,12 @@ class Generate(commands.Cog):
         prompt = prompt.strip()
         if not prompt:
             raise PromptRejected("The prompt is empty: describe what you want to see.")
-        chosen = await self._mode(interaction, mode)
-        prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
-        new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-        await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
+        await acknowledge(interaction)  # before any database read
+        async with withdrawn_on_error(interaction):
+            chosen = await self._mode(interaction, mode)
+            prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
+            new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
+            await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(

@@ -1,8 +1,10 @@
 """Starting a job from an interaction, the same way for commands and buttons.
 
-Every local check runs first and a refusal is answered at once, ephemerally, before
-anything is shown in the channel or spent. Then defer (Discord drops an interaction not
-answered within 3 s), show the progress line, and submit. The progress message is the
+Every check runs before anything is shown in the channel or spent, and a refusal is
+answered ephemerally. /imagine defers first (`acknowledge`: a burst of hundreds must each be
+acknowledged within Discord's 3 s, and the checks read the database), so its refusal removes
+the "thinking" line before the private answer; buttons are checked first and answered at
+once. Then the progress line is shown and the job submitted. The progress message is the
 interaction's own response; after the 15-minute token lifetime it is still edited through
 the channel endpoint with the bot token.
 """
@@ -10,7 +12,7 @@ the channel endpoint with the bot token.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import discord
@@ -37,23 +39,39 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
     )
 
 
-async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
-    """Check, defer, show the preview in the channel, then submit; a refusal removes it."""
-    await services(interaction).service.check(new)
+async def acknowledge(interaction: discord.Interaction) -> None:
+    """Defer before any check or database read: a burst of hundreds of commands must each
+    be acknowledged within Discord's 3 s, whatever queues up behind them."""
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
-    message = await interaction.edit_original_response(
-        content=preview_text(new), allowed_mentions=NO_PINGS
-    )
-    await _dm_hint(interaction)
+
+
+@contextlib.asynccontextmanager
+async def withdrawn_on_error(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """A refusal after the defer removes the public "thinking" line before the reason is
+    sent (ephemerally, by report_error): nothing stays in the channel."""
     try:
-        return await submit(replace(new.requester, progress_message_id=message.id))
+        yield
     except BaseException:
-        # The reason goes to the member alone (report_error); nothing stays in the channel.
-        # Best effort: on shutdown the HTTP session may already be gone.
-        with contextlib.suppress(discord.HTTPException, RuntimeError):
-            await interaction.delete_original_response()
+        # Not yet deferred: report_error answers the interaction itself, privately.
+        if interaction.response.is_done() and not interaction.extras.get("withdrawn"):
+            interaction.extras["withdrawn"] = True
+            # Best effort: on shutdown the HTTP session may already be gone.
+            with contextlib.suppress(discord.HTTPException, RuntimeError):
+                await interaction.delete_original_response()
         raise
+
+
+async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
+    """Check, defer (unless done already), show the preview, submit; a refusal removes it."""
+    async with withdrawn_on_error(interaction):
+        await services(interaction).service.check(new)
+        await acknowledge(interaction)
+        message = await interaction.edit_original_response(
+            content=preview_text(new), allowed_mentions=NO_PINGS
+        )
+        await _dm_hint(interaction)
+        return await submit(replace(new.requester, progress_message_id=message.id))
 
 
 async def launch_in_channel(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 # Errors that say the endpoint itself is not offered (to this key, on this mirror).
 _REFUSALS: Final = frozenset({ErrorKind.NOT_FOUND, ErrorKind.INVALID_REQUEST, ErrorKind.BLOCKED})
 MIN_BATCH: Final = 2
+# A list that found under half the jobs asked for (thousands in flight: most are older than
+# its pages) costs more than it saves; rest it for this many rounds, then try again.
+REST_ROUNDS: Final = 20
 
 
 class Looker:
@@ -29,6 +32,7 @@ class Looker:
         self._batch = provider if isinstance(provider, BatchFetcher) else None
         self.batch_calls = 0
         self.single_calls = 0
+        self._resting = 0
 
     @property
     def batching(self) -> bool:
@@ -39,9 +43,12 @@ class Looker:
         """Snapshots found by one batch call; empty when there is no batch call to make."""
         if self._batch is None or len(job_ids) < MIN_BATCH:
             return {}
+        if self._resting > 0:
+            self._resting -= 1
+            return {}
         self.batch_calls += 1
         try:
-            return await self._batch.fetch_many(job_ids)
+            found = await self._batch.fetch_many(job_ids)
         except ProviderError as error:
             if error.kind in _REFUSALS:
                 log.warning("batch fetch refused (%s); fetching jobs one by one from now", error)
@@ -52,6 +59,9 @@ class Looker:
         except Exception:
             log.exception("batch fetch of %d jobs failed unexpectedly", len(job_ids))
             return {}
+        if len(found) * 2 < len(job_ids):
+            self._resting = REST_ROUNDS
+        return found
 
     async def fetch(self, job_id: str) -> JobSnapshot:
         """One job on its own."""

@@ -89,6 +89,11 @@ class Watcher:
         self._saved_at = 0.0
 
     @property
+    def durations(self) -> DurationModel:
+        """What the watcher has learned of job durations (saved in the store's meta)."""
+        return self._durations
+
+    @property
     def fetches(self) -> int:
         """Single fetches sent so far."""
         return self._looker.single_calls

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench import ack, cadence, realtime
+from bench import ack, cadence, edits, lookup, realtime
 from bench.harness import percentile
 
 VIRTUAL_JOBS = 200
@@ -95,6 +95,30 @@ def lines(runs: SpeedRuns) -> list[Line]:
             "≤ 0.25 s",
             f"p50 {runs.ack.p50:.3f} s, p99 {runs.ack.p99:.3f} s, {runs.ack.missing} unanswered",
             runs.ack.p99 <= 0.25 and runs.ack.missing == 0,
+        ),
+    ]
+
+
+def discord_lines(edited: edits.EditResult, looked: lookup.LookupResult) -> list[Line]:
+    """Progress edits of 100 jobs in one channel; click lookups among a million jobs."""
+    p99 = percentile(looked.delays, 0.99)
+    pace = (
+        f"{max(edited.edits)} edits at most per message, shortest gap {edited.min_gap:.1f} s "
+        f"({edited.too_close} under 5 s), {edited.rate_limited} × 429; "
+        f"{edited.results}/{edited.jobs} results posted"
+    )
+    return [
+        Line(
+            f"Button click → job found, p99 with {looked.jobs:,} jobs stored",
+            "≤ 1 ms",
+            f"p99 {p99 * 1000:.2f} ms, p50 {percentile(looked.delays, 0.5) * 1000:.2f} ms",
+            p99 <= 0.001,
+        ),
+        Line(
+            f"Progress edits at {edited.jobs} jobs in one channel",
+            "≤ 1 per 5 s per message, 0 429s",
+            pace,
+            edited.too_close == 0 and edited.rate_limited == 0 and edited.results == edited.jobs,
         ),
     ]
 

@@ -114,6 +114,8 @@ class Publisher(commands.Cog):
         )
         try:
             await message.edit(content=text, allowed_mentions=discord.AllowedMentions.none())
+            # Counted from when Discord has it: a slow request must not bunch the next one.
+            entry.edited_at = time.monotonic()
         except discord.NotFound:
             self._progress.pop(entry.job.id, None)  # deleted by someone: stop editing it
         except discord.HTTPException as error:

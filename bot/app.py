@@ -28,6 +28,7 @@ EXTENSIONS: Final = (
     "cogs.audit",
     "cogs.admin",
     "cogs.member",
+    "cogs.alerts",
 )
 
 

@@ -11,6 +11,7 @@ import aiohttp
 
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
+from bot.jobs.prices import PriceBook
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
@@ -56,6 +57,8 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
         hook_url=hook_url(settings.webhook_base_url, secret)
         if settings.webhook_base_url and secret
         else None,
+        prices=PriceBook.load(settings.prices_file),
+        low_balance_alert=settings.low_balance_alert,
     )
     server = None
     if secret is not None:

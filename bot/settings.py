@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from bot.jobs.prices import PricesError, parse_prices
+
 MODES: Final = ("fast", "relax", "turbo")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
@@ -63,6 +65,8 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
     poll_interval_scale: float = 1.0
+    low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
+    prices_file: Path | None = None  # None: next to the database
 
 
 class SettingsError(Exception):
@@ -170,6 +174,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if webhook_secret and len(webhook_secret) < 16:
         read.problem("WEBHOOK_SECRET", "must be at least 16 characters (or empty to generate one).")
     scale = _scale(read)
+    low_balance = _credits(read, "LOW_BALANCE_ALERT")
+    prices_file = _prices_file(read, database)
     if read.problems:
         raise SettingsError(read.problems)
     return Settings(
@@ -187,6 +193,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         poll_interval_scale=scale,
+        low_balance_alert=low_balance,
+        prices_file=prices_file,
     )
 
 
@@ -211,3 +219,26 @@ def _scale(read: _Reader) -> float:
         read.problem("POLL_INTERVAL_SCALE", f"must be a number from 0.01 to 10, got {value!r}.")
         return 1.0
     return scale
+
+
+def _credits(read: _Reader, name: str) -> float:
+    value = read.raw(name)
+    try:
+        credits = float(value) if value else 0.0
+    except ValueError:
+        credits = -1.0
+    if not 0 <= credits <= 1e9:
+        read.problem(name, f"must be a number of credits of 0 or more (0 = off), got {value!r}.")
+        return 0.0
+    return credits
+
+
+def _prices_file(read: _Reader, database: Path) -> Path:
+    """PRICES_FILE, else prices.json next to the database; checked now if it exists."""
+    path = Path(read.raw("PRICES_FILE") or database.parent / "prices.json")
+    if path.is_file():
+        try:
+            parse_prices(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, PricesError) as error:
+            read.problem("PRICES_FILE", f"{path}: {error}")
+    return path

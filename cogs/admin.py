@@ -21,8 +21,10 @@ from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
+from bot.ui import budget as budget_ui
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator
+from cogs.admin_credits import CreditCommands
 
 MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
@@ -30,7 +32,9 @@ Choice = app_commands.Choice[str]
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"):
+class Admin(
+    CreditCommands, commands.GroupCog, group_name="mj-admin", group_description="Moderate mjbot"
+):
     """Bans, banned words, channels, role, limits, modes, audit log, usage, jobs, pause."""
 
     words = app_commands.Group(name="words", description="Banned words")
@@ -271,9 +275,15 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         lines = [f"{'day':<10} {'user':<20} {'jobs':>5} {'refund':>6} {'credits':>8}"]
         lines += [
             f"{r.day:<10} {r.user_id:<20} {r.jobs:>5} {r.refunded:>6} {_credits(r):>8}"
+            + (f" (est. {r.estimate:g}, reported {r.reported:g})" if r.differs else "")
             for r in rows[:40]
         ]
+        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > 1850:
+            lines.pop()  # whole rows only, so the code block always closes
         total = sum(r.credits for r in rows)
+        budgets = self.services.service.budgets
+        today = await budgets.members_today(_guild(interaction))
+        members = budget_ui.members_table(today, await budgets.get(_guild(interaction)))
         text = (
             f"Last {days} days: {len(jobs)} jobs, about {total:g} credits.\n```\n"
             + "\n".join(lines)
@@ -283,6 +293,7 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
             io.BytesIO(usage_csv(jobs).encode()), filename=f"mjbot-usage-{days}d.csv"
         )
         await interaction.response.send_message(text[:2000], file=csv_file, ephemeral=True)
+        await _reply(interaction, members)  # its own message: the table above may fill one
 
     @app_commands.command(name="jobs", description="Jobs running and queued on this server")
     async def jobs(self, interaction: discord.Interaction) -> None:
@@ -333,7 +344,11 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
     async def resume(self, interaction: discord.Interaction) -> None:
         """Resume after a pause."""
         await self._update(interaction, paused=False)
-        await self._done(interaction, "▶️ mjbot is running again.", True)
+        lifted = await self.services.service.resume_payments()
+        extra = (
+            " The hold after the TT API's 402 (balance used up) is lifted too." if lifted else ""
+        )
+        await self._done(interaction, "▶️ mjbot is running again." + extra, True)
 
     @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
@@ -353,7 +368,9 @@ class Admin(commands.GroupCog, group_name="mj-admin", group_description="Moderat
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
             f"TT API: {api}",
-            f"Jobs: {service.in_flight} in flight, {service.queued} queued",
+            f"Jobs: {service.in_flight} in flight, {service.queued} queued"
+            + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
+            *await self._spend_lines(interaction),
             f"Last error: {last_text}",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]

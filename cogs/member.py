@@ -13,6 +13,7 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
@@ -46,7 +47,12 @@ class Member(commands.Cog):
         """Ephemeral overview of the member's use."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         lines = await self._usage_lines(interaction)
+        if interaction.guild_id is not None:
+            budgets = self.services.service.budgets
+            lines += info_lines(await budgets.status(interaction.guild_id, interaction.user.id))
         lines += await self._queue_lines(interaction.user.id)
+        if self.services.service.payment_hold:
+            lines.append(PAYMENT_HOLD)
         user = await self.services.store.user_settings(interaction.user.id)
         lines.append(
             f"Default mode: {user.default_mode or 'server default'} · "
@@ -134,7 +140,9 @@ class Member(commands.Cog):
             value=f"{', '.join(guild.allowed_modes)} (default {default})",
             inline=False,
         )
-        embed.add_field(name="Limits here", value=_limits(guild), inline=False)
+        budget = await self.services.service.budgets.get(guild.guild_id)
+        limits = _limits(guild) + (f"\nCredits: {budget_text(budget)}" if budget.any else "")
+        embed.add_field(name="Limits here", value=limits, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -105,7 +105,8 @@ class Publisher(commands.Cog):
 
     def _progress_text(self, job: Job) -> str:
         service = self.services.service
-        return progress_text(job, service.position(job.id), service.eta(job.id))
+        eta = service.eta(job.id)
+        return progress_text(job, service.position(job.id), eta, held=service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()

@@ -59,6 +59,8 @@ def test_blank_values_count_as_unset() -> None:
         "WEBHOOK_BIND",
         "WEBHOOK_SECRET",
         "POLL_INTERVAL_SCALE",
+        "LOW_BALANCE_ALERT",
+        "PRICES_FILE",
     )
     blanks = dict.fromkeys(optional, "  ")
     assert load_settings(env(**blanks)) == load_settings(env())
@@ -235,3 +237,38 @@ def test_settings_are_frozen() -> None:
     assert isinstance(settings, Settings)
     with pytest.raises(AttributeError):
         settings.default_mode = "turbo"  # type: ignore[misc]
+
+
+# -- credit budgets (issue 16) ----------------------------------------------------------------
+
+
+def test_low_balance_alert_and_prices_file(tmp_path: Path) -> None:
+    defaults = load_settings(env())
+    assert defaults.low_balance_alert == 0.0
+    assert defaults.prices_file == Path("data/prices.json")  # next to the database
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"ttapi": {"prices": {"imagine": 4}}}')
+
+    settings = load_settings(env(LOW_BALANCE_ALERT=" 25.5 ", PRICES_FILE=str(prices)))
+
+    assert (settings.low_balance_alert, settings.prices_file) == (25.5, prices)
+    other = load_settings(env(DATABASE_PATH=str(tmp_path / "db" / "x.db")))
+    assert other.prices_file == tmp_path / "db" / "prices.json"
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "nan", "inf"])
+def test_a_bad_low_balance_alert_is_reported(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(LOW_BALANCE_ALERT=value))
+    assert problem_names(caught.value) == ["LOW_BALANCE_ALERT"]
+
+
+def test_a_broken_prices_file_is_reported_with_the_reason(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"ttapi": {"prices": {"imagine": "cheap"}}}')
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(PRICES_FILE=str(prices), LOW_BALANCE_ALERT="x"))
+
+    assert problem_names(caught.value) == ["LOW_BALANCE_ALERT", "PRICES_FILE"]
+    assert "“ttapi.prices.imagine” must be a number" in str(caught.value)

@@ -94,6 +94,7 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
     def requester(self) -> Requester:

@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 
 from bot.errors import LimitReached, NotAllowed, PromptRejected
+from bot.jobs.budget import Budgets
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.lint import LintError, lint
 from bot.jobs.models import GuildSettings, Job, JobKind, NewJob, Requester
+from bot.jobs.prices import PriceBook
 from bot.jobs.store import Store
 from bot.jobs.words import DEFAULT_WORDS, banned_word
 
@@ -22,9 +24,16 @@ PAUSED = "mjbot is paused on this server by its moderators. Please try again lat
 class Policy:
     """Decides whether a member may start a job here, now."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+        *,
+        budgets: Budgets | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._budgets = budgets or Budgets(store, PriceBook(), clock)
 
     async def check(self, new: NewJob) -> None:
         """Raise a UserFacingError with the reason when the job must not start."""
@@ -46,7 +55,7 @@ class Policy:
             allowed = ", ".join(guild.allowed_modes) or "none"
             raise NotAllowed(f"{new.mode.title()} mode is not enabled here. Allowed: {allowed}.")
         if not who.is_admin:
-            await self._limits(who, guild)
+            await self._limits(who, guild, new)
 
     async def check_button(self, clicker: Requester, parent: Job) -> None:
         """Who may press a result's buttons: anyone, or only its requester."""
@@ -76,7 +85,7 @@ class Policy:
             except LintError as error:
                 raise PromptRejected(str(error)) from None
 
-    async def _limits(self, who: Requester, guild: GuildSettings) -> None:
+    async def _limits(self, who: Requester, guild: GuildSettings, new: NewJob) -> None:
         now = self._clock()
         midnight = day_start(now)
         if guild.concurrent_limit:
@@ -109,3 +118,4 @@ class Policy:
                     f"This server has used its {guild.guild_daily_limit} jobs for today.",
                     retry_at=midnight + DAY,
                 )
+        await self._budgets.check(new)  # credits (bot/jobs/budget.py), after the job counts

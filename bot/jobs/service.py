@@ -13,9 +13,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
+from bot.jobs.alerts import Alerts, BalanceMonitor
+from bot.jobs.budget import Budgets, GuildLocks
 from bot.jobs.events import JobEvents
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
 from bot.jobs.policy import Policy
+from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
@@ -56,9 +59,17 @@ class JobService:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         policy: Policy | None = None,
+        prices: PriceBook | None = None,
+        low_balance_alert: float = 0.0,
     ) -> None:
         self._store = store
-        self._policy = policy or Policy(store, clock)
+        self.prices = prices or PriceBook()
+        self.budgets = Budgets(store, self.prices, clock)
+        self._policy = policy or Policy(store, clock, budgets=self.budgets)
+        self._account = getattr(provider, "name", "ttapi")
+        self.alerts = Alerts(store, low_balance_alert, clock=clock)
+        self._balance = BalanceMonitor(self.account, self.alerts, self._account)
+        self._guild_locks = GuildLocks()
         self.last_error: tuple[float, str] | None = None
         self._provider = provider
         self._events = events
@@ -88,6 +99,12 @@ class JobService:
             await self._events.emit(job)  # the publisher's post claim prevents doubles
         for job in await self._store.unfinished_jobs():
             await self._recover(job)
+        await self.alerts.load()
+        self._balance.start()
+        if self.alerts.threshold > 0 or self.payment_hold:
+            self._balance.poke()
+        if self.payment_hold:
+            await self._announce_hold()
         self._watcher.start()
         self._admit()
 
@@ -103,6 +120,7 @@ class JobService:
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
+        await self._balance.stop()
         await self._watcher.stop()
         await self._events.close()  # what the watcher reported still reaches Discord
 
@@ -210,9 +228,15 @@ class JobService:
             self._callers.discard(caller)  # type: ignore[arg-type]
 
     async def _submit(self, new: NewJob) -> Job:
-        await self._policy.check(new)
-        timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
-        job = await self._store.create_job(_with_timeout(new, timeout))
+        # Check and insert under the server's lock: budgets count the jobs already written,
+        # so a burst of submits must not all pass the check before any of them is written.
+        async with self._guild_locks(new.requester.guild_id):
+            await self._policy.check(new)
+            timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
+            job = await self._store.create_job(_with_timeout(new, timeout))
+            estimate = self.prices.estimate(new)
+            await self._store.set_estimate(job.id, estimate)
+            job = replace(job, estimate=estimate)
         log.info(
             "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
         )
@@ -278,8 +302,23 @@ class JobService:
         return sum([await self.cancel(job.id, reason) for job in queued])
 
     async def account(self) -> AccountInfo:
-        """The provider account's balance (free call); raises ProviderError."""
-        return await self._provider.info()
+        """The provider account's balance (free call), fed to the alerts; raises ProviderError."""
+        info = await self._provider.info()
+        if info.balance is not None:
+            await self.alerts.observe_balance(self._account, info.balance)
+            self._admit()  # a top-up ends a pause caused by a 402
+        return info
+
+    @property
+    def payment_hold(self) -> bool:
+        """True while the provider's 402 (balance used up) holds every job in the queue."""
+        return self.alerts.paused(self._account)
+
+    async def resume_payments(self) -> bool:
+        """Lift a 402 pause by hand (a moderator or owner); True if there was one."""
+        resumed = await self.alerts.resume(self._account)
+        self._admit()
+        return resumed
 
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""
@@ -302,7 +341,7 @@ class JobService:
     # -- admission --------------------------------------------------------------------------
 
     def _admit(self, waiting: int | None = None) -> None:
-        if self._clock() < self._hold_until:
+        if self._clock() < self._hold_until or self.payment_hold:
             return
         while len(self._in_flight) < self._max:
             job_id = self._queue.pop()
@@ -345,6 +384,9 @@ class JobService:
         self, job: Job, error: ProviderError, *, caller_waits: bool
     ) -> ProviderError | None:
         self._in_flight.discard(job.id)
+        if error.kind is ErrorKind.BALANCE:
+            await self._payment_required(job, error)
+            return None
         if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
             # Refused without being accepted: back in line, and admission pauses a while.
             if await self._store.transition(job.id, JobStatus.QUEUED):
@@ -363,6 +405,27 @@ class JobService:
         if not caller_waits:
             await self._report(job.id)
         return error if caller_waits else None
+
+    async def _payment_required(self, job: Job, error: ProviderError) -> None:
+        # A 402 charges nothing: the job waits in line for a top-up instead of failing, and
+        # admission stops so no other job hits the same wall; the owners hear of it once.
+        self.last_error = (self._clock(), str(error))
+        requeued = await self._store.transition(job.id, JobStatus.QUEUED)
+        if requeued:
+            self._queue.put_back(job.id, job.user_id)
+        newly = not self.payment_hold
+        await self.alerts.payment_required(self._account)
+        self._balance.poke()  # learn the balance the pause started at
+        if newly:
+            await self._announce_hold()  # every waiting member sees why
+        elif requeued:  # else it was cancelled while being sent, and reported as such
+            await self._report(job.id)
+
+    async def _announce_hold(self) -> None:
+        """Report every queued job again, so their progress messages say why they wait."""
+        for job in await self._store.unfinished_jobs():
+            if job.status is JobStatus.QUEUED:
+                await self._events.emit(job)
 
     def _hold(self, error: ProviderError) -> None:
         self._refusals += 1

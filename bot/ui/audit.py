@@ -48,6 +48,8 @@ def job_entry(job: Job) -> str:
     what = job.action or job.kind.value
     outcome = job.status.value + (f" ({job.error[:200]})" if job.error else "")
     approx = "~" if estimated else ""
+    if not estimated and cost and job.estimate is not None and abs(job.estimate - cost) > 0.005:
+        approx = f"estimated {job.estimate:g}, charged "  # the ledger shows both when they differ
     return (
         f"🧾 Job {job.id} · <@{job.user_id}> · {what} · {job.mode} · {outcome} · "
         f"{approx}{cost:g} credits{link}\n> {shown_prompt(job)[:1500]}"

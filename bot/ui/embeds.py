@@ -14,6 +14,7 @@ import discord
 
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import JobStatus
+from bot.ui.budget import PAYMENT_HOLD
 from bot.ui.layout import KEYCAPS
 
 EMBED_COLOUR: Final = discord.Colour(0x5865F2)
@@ -76,9 +77,13 @@ def subject(job: Job | NewJob) -> str:
     return mention
 
 
-def progress_text(job: Job, position: int | None = None, eta: float | None = None) -> str:
-    """The progress line while a job waits or runs."""
-    if job.status is JobStatus.QUEUED and position is not None:
+def progress_text(
+    job: Job, position: int | None = None, eta: float | None = None, *, held: bool = False
+) -> str:
+    """The progress line while a job waits or runs; `held`: a 402 stopped admission."""
+    if job.status is JobStatus.QUEUED and held:
+        state = PAYMENT_HOLD
+    elif job.status is JobStatus.QUEUED and position is not None:
         state = f"Queued — {position} ahead" if position else "Queued — next up"
     elif job.status is JobStatus.RUNNING and job.progress is not None:
         state = progress_bar(job.progress, job.mode, eta)

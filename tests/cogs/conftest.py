@@ -23,6 +23,7 @@ import pytest
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job
+from bot.jobs.prices import PriceBook
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
@@ -119,6 +120,8 @@ class Harness:
             self.watcher,
             max_in_progress=self.settings.max_jobs_in_progress,
             clock=self.clock,
+            prices=PriceBook.load(self.settings.prices_file),
+            low_balance_alert=self.settings.low_balance_alert,
         )
         self.bot = MjBot(self.settings, self.store, self.service, self.events, self.session)
         self.running = True

@@ -175,6 +175,7 @@ class Scenario:
     components: list[str] | None = None
     seed: str | None = None
     prompts_text: str | None = None
+    quota: str | None = None  # the reported ``data.quota``; None: quota_for(action)
 
 
 @dataclass
@@ -288,7 +289,7 @@ class FakeJob:
         if components is None:
             components = default_components(self.action)
         data.update(
-            quota=quota_for(self.action),
+            quota=self.scenario.quota or quota_for(self.action),
             discordImage=self.image_url(),
             cdnImage=self.image_url(),
             width=1024,
@@ -424,6 +425,9 @@ class FakeTTApi:
         self.jobs: dict[str, FakeJob] = {}
         self.hook_log: list[HookDelivery] = []
         self.max_concurrent_seen = 0
+        # None: unlimited (/info says 1000). A number: each accepted job costs quota_for(action)
+        # and a submit it cannot pay for is refused with 402, as the TT API does.
+        self.balance: float | None = None
         self.image_bytes = make_png(2, 2)
         self._next_scenarios: deque[Scenario] = deque()
         self._prompt_scenarios: list[tuple[str, Scenario]] = []
@@ -669,6 +673,11 @@ class FakeTTApi:
         """Create a job unless the queue is full; answer like a submit endpoint."""
         if self.in_progress() >= self.max_in_progress:
             raise ApiError(499, "Insufficient queues")
+        if self.balance is not None:
+            cost = float(quota_for(action))
+            if self.balance < cost:
+                raise ApiError(402, "Insufficient balance, please recharge")
+            self.balance -= cost
         job = FakeJob(
             job_id=str(uuid.uuid4()),
             action=action,
@@ -808,7 +817,7 @@ class FakeTTApi:
     async def _info(self, request: web.Request) -> web.Response:
         data = {
             "email": "owner@example.com",
-            "balance": 1000,
+            "balance": 1000 if self.balance is None else self.balance,
             "freeze_balance": 0,
             "max_queue": self.max_in_progress,
             "created_at": "2024-01-01 00:00:00",

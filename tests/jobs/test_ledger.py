@@ -134,7 +134,7 @@ def test_usage_sums_jobs_refunds_and_credits_per_day_and_member() -> None:
 def test_usage_of_nothing_is_empty() -> None:
     assert usage([]) == []
     assert usage_csv([]).splitlines() == [
-        "job,created_utc,user_id,kind,action,mode,status,credits,estimated"
+        "job,created_utc,user_id,kind,action,mode,status,credits,estimated,estimate,reported_quota"
     ]
 
 
@@ -152,6 +152,8 @@ def test_usage_csv_has_one_row_per_job() -> None:
         "status": "succeeded",
         "credits": "2.0",
         "estimated": "False",
+        "estimate": "",
+        "reported_quota": "2.0",
     }
     assert (rows[1]["status"], rows[1]["credits"]) == ("failed", "0.0")
     assert (rows[2]["user_id"], rows[2]["credits"], rows[2]["estimated"]) == (

@@ -9,11 +9,12 @@ the webhook and a restarted process can race without double-posting.
 from __future__ import annotations
 
 from bot.jobs.store.base import migrations
+from bot.jobs.store.budgets import BudgetRows
 from bot.jobs.store.community import Community
 from bot.jobs.store.jobs import JobRows
 
 
-class Store(JobRows, Community):
+class Store(JobRows, Community, BudgetRows):
     """Async access to the bot's database."""
 
 

@@ -198,8 +198,10 @@ def _probe(state: PollState, window: tuple[float, float]) -> float:
     earliest = window[0]
     expected = state.expected or expectation_for(state.mode)
     run = (expected.run_low + expected.run_high) / 2
-    # Seeing the 93 % step bounds the finish to its last 7 %: aim where it likely shows.
-    aim = quantile(spans, 0.5) - 0.05 * run
+    # Seeing the 93 % step bounds the finish to its last 7 %: aim where it likely shows
+    # (once it has been seen, only the risk limits the next look).
+    last_step = state.steps[-1][1] if state.steps else 0
+    aim = quantile(spans, 0.5) - 0.05 * run if last_step < STEPS[-2] else math.inf
     # Unlikely to be finished by then, and never much later than the earliest finish.
     risk = max(MAX_RISK, run * RISK_SHARE)  # a long relax job may be seen a little later
     safe = min(max(quantile(spans, PROBE_CHANCE), earliest + PROBE_RISK), earliest + risk)

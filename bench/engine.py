@@ -213,7 +213,8 @@ def main() -> None:
         rows += load_section(loaded)
         found += _load_lines(loaded)
         rows += restart_section(asyncio.run(restart.run(RESTART_IN_FLIGHT, RESTART_QUEUED)))
-    print_table(rows)
+    if rows:
+        print_table(rows)
     speed.print_lines(found)
     print(f"\n({time.monotonic() - started:.0f} s in all)")
 

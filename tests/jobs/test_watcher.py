@@ -267,3 +267,20 @@ async def test_track_ignores_jobs_without_a_provider_id_and_duplicates(
     eng.watcher.untrack(job.id)
     assert len(eng.watcher) == 0
     assert eng.watcher.poke(job.provider_job_id) is False
+
+
+async def test_100_percent_while_running_shows_99_until_the_result(
+    engine: EngineFactory, fake: FakeTTApi
+) -> None:
+    """The TT docs' own example: ON_QUEUE with progress "100". 100 % means a result."""
+    fake.scenario = ENDLESS
+    eng = await engine()
+    job = await eng.service.submit(new_job())
+    await eng.wait_for(job.id, JobStatus.RUNNING)
+    assert job.provider_job_id is not None
+
+    await eng.watcher.apply(job.id, running(job.provider_job_id, 100))
+    await eng.events.drain()
+
+    assert await stored_progress(eng, job.id) == (JobStatus.RUNNING, 99)
+    assert eng.events_for(job.id)[-1].progress == 99

@@ -1,8 +1,11 @@
 """ONE loop that watches every job in flight.
 
 It sleeps until the earliest due fetch or until woken (a new job, a hookUrl poke), fetches
-what is due, stores each change with a conditional update and reports it once. Clock and
-sleep are injectable so tests and benchmarks can run on virtual time.
+what is due (with one batch call when the provider offers it, bot/jobs/batch.py), stores
+each change with a conditional update and reports it once, without waiting for Discord
+(bot/jobs/events.py). Job durations it sees shape the cadence (bot/jobs/durations.py) and
+are kept in the store's meta. Clock and sleep are injectable so tests and benchmarks can
+run on virtual time.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from bot.settings import Settings
 from bot.ui.audit import ModButton
 from bot.ui.buttons import JobButton
 from bot.ui.errors import Tree
+from bot.ui.guilds import SERVER_CONTEXTS, SERVER_INSTALLS, leave_if_unlisted, leave_unlisted
 from bot.ui.settings_panel import ModeSelect, SettingsButton
+from bot.ui.used import RepeatButton
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class MjBot(commands.Bot):
             tree_cls=Tree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            allowed_contexts=SERVER_CONTEXTS,
+            allowed_installs=SERVER_INSTALLS,
         )
         self.settings = settings
         self.store = store
@@ -64,7 +68,7 @@ class MjBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Migrate, register the buttons, load the cogs, start the engine, sync commands."""
         await self.store.migrate()
-        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton)
+        self.add_dynamic_items(JobButton, ModButton, ModeSelect, SettingsButton, RepeatButton)
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)
@@ -95,13 +99,18 @@ class MjBot(commands.Bot):
         await super().close()
 
     async def on_ready(self) -> None:
-        """Log who we are once connected."""
+        """Log who we are once connected, and leave servers not on ALLOWED_GUILD_IDS."""
         log.info(
             "connected as %s (%s) to %d servers",
             self.user,
             self.user and self.user.id,
             len(self.guilds),
         )
+        await leave_unlisted(self.guilds, self.settings.allowed_guild_ids)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Someone added the bot to a server: stay only if it is allowed."""
+        await leave_if_unlisted(guild, self.settings.allowed_guild_ids)
 
 
 def command_hash(

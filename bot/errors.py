@@ -15,9 +15,12 @@ _PROVIDER_TEXT = {
     ErrorKind.RATE_LIMITED: "The TT API is busy right now. Please try again in a minute.",
     ErrorKind.QUEUE_FULL: "The TT API queue is full right now. Please try again in a minute.",
     ErrorKind.UNAVAILABLE: "The TT API cannot be reached right now. Nothing was charged.",
+    # The job is marked failed and no longer watched (no provider id to follow): say so,
+    # rather than hint that a result may still turn up.
     ErrorKind.UNKNOWN_OUTCOME: (
-        "The TT API did not confirm the request. It was not sent again, so you are not "
-        "charged twice; if nothing appears within a few minutes, please try again."
+        "The TT API did not confirm this request, so the bot cannot follow it and will post "
+        "no result. It was not sent again, so you are not charged twice; ask again if you "
+        "still want it."
     ),
 }
 

@@ -17,6 +17,11 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self._values = [secret.get() for secret in secrets if secret]
 
+    def add(self, value: str) -> None:
+        """Mask one more value (a secret known only once the bot runs)."""
+        if value and value not in self._values:
+            self._values.append(value)
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
@@ -30,6 +35,14 @@ class RedactSecrets(logging.Filter):
         if record.exc_text:
             record.exc_info = None  # the masked text above is printed instead
         return True
+
+
+def redact(value: str) -> None:
+    """Mask `value` in every record from now on, on every handler set up here."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, RedactSecrets):
+                found.add(value)
 
 
 def setup_logging(level: str, secrets: Iterable[Secret | None]) -> None:

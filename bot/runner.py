@@ -15,7 +15,8 @@ from bot.jobs.prices import PriceBook
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
-from bot.jobs.webhook import HookServer, hook_url, new_secret
+from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_http
+from bot.logs import redact
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings
 
@@ -48,6 +49,10 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
     if settings.webhook_base_url:
         secret = settings.webhook_secret.get() if settings.webhook_secret else None
         secret = secret or await store.meta_or_create("webhook_secret", new_secret)
+        # The secret is the callback's only credential: never in logs, errors or Discord.
+        redact(secret)
+        provider.add_secret(secret)
+        warn_if_plain_http(settings.webhook_base_url)
     service = JobService(
         store,
         provider,

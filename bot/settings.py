@@ -10,8 +10,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.jobs.prices import PricesError, parse_prices
+from bot.provider.models import MODES
 
-MODES: Final = ("fast", "relax", "turbo")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
 # A Discord bot token is three base64url parts joined by dots; checking the shape
@@ -59,6 +59,7 @@ class Settings:
     max_jobs_in_progress: int = 10
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = frozenset()
+    allowed_guild_ids: frozenset[int] = frozenset()  # empty: every server the bot is in
     log_level: str = "INFO"
     webhook_base_url: str | None = None
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the callback server must be reachable from outside
@@ -167,6 +168,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     dev_guild_id = read.snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None
     owners = [part.strip() for part in read.raw("OWNER_IDS").split(",") if part.strip()]
     owner_ids = frozenset(filter(None, (read.snowflake("OWNER_IDS", owner) for owner in owners)))
+    allowed = [part.strip() for part in read.raw("ALLOWED_GUILD_IDS").split(",") if part.strip()]
+    allowed_guild_ids = frozenset(
+        filter(None, (read.snowflake("ALLOWED_GUILD_IDS", guild) for guild in allowed))
+    )
     log_level = read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
     webhook_url = read.url("WEBHOOK_BASE_URL", None)
     host, port = _bind(read)
@@ -187,6 +192,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_jobs_in_progress=max_jobs,
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
+        allowed_guild_ids=allowed_guild_ids,
         log_level=log_level,
         webhook_base_url=webhook_url,
         webhook_host=host,

@@ -19,14 +19,16 @@ from bot import __version__
 from bot.errors import UserFacingError
 from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
+from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
 from bot.provider import ProviderError
+from bot.provider.models import MODES
 from bot.ui import budget as budget_ui
+from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
-from bot.ui.context import Services, is_moderator
+from bot.ui.context import Services, is_moderator, is_owner
 from cogs.admin_credits import CreditCommands
 
-MODES = ("fast", "relax", "turbo")
 Choice = app_commands.Choice[str]
 
 
@@ -62,17 +64,24 @@ class Admin(
         self, interaction: discord.Interaction, user: discord.User, reason: str = ""
     ) -> None:
         """Ban a member."""
-        added = await self.services.store.ban(
-            _guild(interaction), user.id, reason, interaction.user.id
+        bot = self.services
+        outcome = await ban_member(
+            bot.store,
+            bot.service,
+            _guild(interaction),
+            user.id,
+            reason=reason,
+            by=interaction.user.id,
         )
+        added, dropped = outcome.added, outcome.cancelled
         text = (
             f"🔨 {user.mention} is banned from mjbot."
             if added
             else f"{user.mention} was already banned."
         )
-        await self._done(
-            interaction, text + (f" Reason: {reason}" if reason and added else ""), added
-        )
+        text += f" Reason: {reason}" if reason and added else ""
+        text += f" {dropped} queued job(s) cancelled." if dropped else ""
+        await self._done(interaction, text, added or bool(dropped))
 
     @app_commands.command(name="unban", description="Let a banned member use mjbot again")
     @app_commands.describe(user="Who to unban")
@@ -112,19 +121,46 @@ class Admin(
         word = " ".join(word.lower().split())
         removed = await self.services.store.remove_word(_guild(interaction), word)
         if not removed and word in DEFAULT_WORDS:
-            raise UserFacingError(f"“{word}” is on the built-in list, which cannot be changed.")
+            raise UserFacingError(
+                f"“{word}” is on the built-in list: turn it off here with "
+                f"/mj-admin words allow-builtin {word}."
+            )
         await self._done(
             interaction, f"“{word}” is {'no longer' if removed else 'not'} banned.", removed
         )
+
+    @words.command(name="allow-builtin", description="Turn a built-in banned word off here")
+    @app_commands.describe(word="One of the built-in words (see /mj-admin words list)")
+    async def words_allow_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Allow a built-in word in this server (an art server may allow "gore")."""
+        word = _builtin(word)
+        store = self.services.store
+        allowed = await store.allow_builtin(_guild(interaction), word, interaction.user.id)
+        text = f"Built-in word “{word}” is {'now' if allowed else 'already'} allowed here."
+        await self._done(interaction, text, allowed)
+
+    @words.command(name="forbid-builtin", description="Turn a built-in banned word back on")
+    @app_commands.describe(word="A built-in word this server allowed")
+    async def words_forbid_builtin(self, interaction: discord.Interaction, word: str) -> None:
+        """Undo allow-builtin."""
+        word = _builtin(word)
+        forbidden = await self.services.store.forbid_builtin(_guild(interaction), word)
+        text = f"Built-in word “{word}” is {'banned again' if forbidden else 'already banned'}."
+        await self._done(interaction, text, forbidden)
 
     @words.command(name="list", description="Show the banned words")
     async def words_list(self, interaction: discord.Interaction) -> None:
         """List banned words."""
         own = await self.services.store.words(_guild(interaction))
+        off = await self.services.store.allowed_builtins(_guild(interaction))
         text = ", ".join(f"`{word}`" for word in own) or "none yet"
-        await _reply(
-            interaction, f"This server's words: {text}\nPlus {len(DEFAULT_WORDS)} built-in ones."
-        )
+        lines = [
+            f"This server's words: {text}",
+            f"Plus {len(DEFAULT_WORDS) - len(off)} built-in ones.",
+        ]
+        if off:
+            lines.append("Built-in words allowed here: " + ", ".join(f"`{w}`" for w in off))
+        await _reply(interaction, "\n".join(lines))
 
     # -- channels and role ------------------------------------------------------------------
 
@@ -228,7 +264,8 @@ class Admin(
         )
         wrong = [mode for mode in chosen if mode not in MODES]
         if wrong or not chosen:
-            raise UserFacingError(f"Modes are fast, relax and turbo; got “{allowed}”.")
+            names = f"{', '.join(MODES[:-1])} and {MODES[-1]}"
+            raise UserFacingError(f"Modes are {names}; got “{allowed}”.")
         if default.value not in chosen:
             raise UserFacingError(
                 f"The default ({default.value}) must be one of the allowed modes."
@@ -302,15 +339,17 @@ class Admin(
         service = self.services.service
         jobs = [job for job in await self.services.store.unfinished_jobs() if job.guild_id == guild]
         lines = []
+        positions = service.positions()
         for job in jobs[:30]:
-            position = service.position(job.id)
+            position = positions.get(job.id)
             state = (
                 f"queued #{position + 1}"
                 if position is not None
                 else f"{job.status} {job.progress or 0}%"
             )
             lines.append(
-                f"`{job.id}` <@{job.user_id}> {job.action or job.kind} · {state} · "
+                f"`{job.id}` <@{job.user_id}> {human_name(job.action) if job.action else job.kind}"
+                f" · {state} · "
                 f"{job.prompt[:60]}"
             )
         head = f"{service.in_flight} in flight and {service.queued} queued in all."
@@ -344,26 +383,30 @@ class Admin(
     async def resume(self, interaction: discord.Interaction) -> None:
         """Resume after a pause."""
         await self._update(interaction, paused=False)
+        waiting = self.services.service.resume(_guild(interaction))
+        held = f" {waiting} job(s) held back by the pause are queued again." if waiting else ""
         lifted = await self.services.service.resume_payments()
-        extra = (
-            " The hold after the TT API's 402 (balance used up) is lifted too." if lifted else ""
-        )
-        await self._done(interaction, "▶️ mjbot is running again." + extra, True)
+        if lifted:
+            held += " The hold after the TT API's 402 (balance used up) is lifted too."
+        await self._done(interaction, f"▶️ mjbot is running again.{held}", True)
 
     @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
         """Health at a glance."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.services.service
+        # The balance and the last error are the owner's account, shared by every server:
+        # another server's moderators have no business seeing them.
+        owner = is_owner(interaction)
         try:
             info = await service.account()
             api = (
                 f"reachable · balance {info.balance:g} credits"
-                if info.balance is not None
+                if info.balance is not None and owner
                 else "reachable"
             )
         except ProviderError as error:
-            api = f"**unreachable**: {error.message}"
+            api = f"**unreachable**: {error.message}" if owner else "**unreachable**"
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
@@ -371,9 +414,10 @@ class Admin(
             f"Jobs: {service.in_flight} in flight, {service.queued} queued"
             + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
             *await self._spend_lines(interaction),
-            f"Last error: {last_text}",
+            f"Last error: {last_text}" if owner else "",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
+        lines = [line for line in lines if line]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -398,6 +442,14 @@ def _guild(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise UserFacingError("/mj-admin works in a server only.")
     return interaction.guild_id
+
+
+def _builtin(word: str) -> str:
+    word = " ".join(word.lower().split())
+    if word not in DEFAULT_WORDS:
+        listed = ", ".join(sorted(DEFAULT_WORDS))
+        raise UserFacingError(f"“{word}” is not a built-in word. The built-in ones: {listed}.")
+    return word
 
 
 def _credits(row: UsageRow) -> str:

@@ -9,12 +9,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import PromptRejected
+from bot.jobs.display import blend_params
 from bot.jobs.models import JobKind, NewJob
+from bot.provider.models import MODES
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
-from bot.ui.launch import acknowledge, launch, requester_of, withdrawn_on_error
+from bot.ui.launch import crowd, launch, requester_of
 
-MODES = [app_commands.Choice(name=mode, value=mode) for mode in ("fast", "relax", "turbo")]
+MODE_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in MODES]
 DIMENSIONS = [
     app_commands.Choice(name=name, value=name.upper())
     for name in ("portrait", "square", "landscape")
@@ -33,7 +35,7 @@ class Generate(commands.Cog):
         prompt="What to imagine; Midjourney parameters such as --ar 16:9 go at the end",
         mode="Speed: fast, relax or turbo (costs more)",
     )
-    @app_commands.choices(mode=MODES)
+    @app_commands.choices(mode=MODE_CHOICES)
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -44,12 +46,13 @@ class Generate(commands.Cog):
         prompt = prompt.strip()
         if not prompt:
             raise PromptRejected("The prompt is empty: describe what you want to see.")
-        await acknowledge(interaction)  # before any database read
-        async with withdrawn_on_error(interaction):
+        async with crowd(interaction):  # a burst is acknowledged before any database read
             chosen = await self._mode(interaction, mode)
             prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
             new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
-            await launch(interaction, new, lambda r: self.bot.service.imagine(r, prompt, chosen))
+            await launch(
+                interaction, new, lambda r, t: self.bot.service.imagine(r, prompt, chosen, t)
+            )
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(
@@ -61,7 +64,7 @@ class Generate(commands.Cog):
         dimensions="Shape of the result (default square)",
         mode="Speed: fast, relax or turbo (costs more)",
     )
-    @app_commands.choices(dimensions=DIMENSIONS, mode=MODES)
+    @app_commands.choices(dimensions=DIMENSIONS, mode=MODE_CHOICES)
     async def blend(  # noqa: PLR0917 - discord.py maps options to parameters
         self,
         interaction: discord.Interaction,
@@ -82,16 +85,18 @@ class Generate(commands.Cog):
         chosen = await self._mode(interaction, mode)
         shape = dimensions.value if dimensions else "SQUARE"
 
-        async def submit(requester: Any) -> Any:
+        async def submit(requester: Any, ticket: Any) -> Any:
             urls = [await as_data_url(image) for image in images.values()]
-            return await self.bot.service.blend(requester, urls, shape, chosen)
+            return await self.bot.service.blend(requester, urls, shape, chosen, ticket, names=names)
 
-        new = NewJob(JobKind.BLEND, chosen, requester_of(interaction))
+        names = [image.filename for image in images.values()]
+        params = blend_params(len(names), names)
+        new = NewJob(JobKind.BLEND, chosen, requester_of(interaction), params=params)
         await launch(interaction, new, submit)
 
     @app_commands.command(name="describe", description="Get four prompts that describe an image")
     @app_commands.describe(image="The image to describe", mode="Speed: fast, relax or turbo")
-    @app_commands.choices(mode=MODES)
+    @app_commands.choices(mode=MODE_CHOICES)
     async def describe(
         self,
         interaction: discord.Interaction,
@@ -102,8 +107,9 @@ class Generate(commands.Cog):
         check_image(image, "image")
         chosen = await self._mode(interaction, mode)
 
-        async def submit(requester: Any) -> Any:
-            return await self.bot.service.describe(requester, await as_data_url(image), chosen)
+        async def submit(requester: Any, ticket: Any) -> Any:
+            url = await as_data_url(image)
+            return await self.bot.service.describe(requester, url, chosen, ticket)
 
         new = NewJob(JobKind.DESCRIBE, chosen, requester_of(interaction))
         await launch(interaction, new, submit)

@@ -13,8 +13,9 @@ from bot.jobs.ledger import day_start
 from bot.jobs.models import GuildSettings
 from bot.jobs.states import JobStatus
 from bot.provider import ProviderError
+from bot.ui.actions import human_name
 from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
-from bot.ui.context import Services, is_moderator
+from bot.ui.context import Services, is_moderator, is_owner
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
 
@@ -59,7 +60,7 @@ class Member(commands.Cog):
             f"suffix: {f'`{user.prompt_suffix}`' if user.prompt_suffix else 'none'} · "
             f"DM copy: {'on' if user.dm_copy else 'off'}"
         )
-        if is_moderator(interaction):
+        if is_owner(interaction):  # the owner's account, shared by every server
             try:
                 balance = (await self.services.service.account()).balance
                 lines.append(f"Account balance: {balance:g} credits" if balance is not None else "")
@@ -84,17 +85,19 @@ class Member(commands.Cog):
     async def _queue_lines(self, user_id: int) -> list[str]:
         service = self.services.service
         lines = []
+        positions = service.positions()
         for job in await self.services.store.unfinished_jobs():
             if job.user_id != user_id:
                 continue
-            position = service.position(job.id)
+            position = positions.get(job.id)
             if position is not None:
                 state = f"queued, {position} ahead" if position else "queued, next up"
             elif job.status is JobStatus.RUNNING:
                 state = f"running, {job.progress or 0}%"
             else:
                 state = "starting"
-            lines.append(f"Job {job.id} ({job.action or job.kind}): {state}")
+            what = human_name(job.action) if job.action else job.kind
+            lines.append(f"Job {job.id} ({what}): {state}")
         return lines or ["Nothing queued or running."]
 
     @app_commands.command(name="show", description="Post a past job here, with working buttons")
@@ -102,8 +105,10 @@ class Member(commands.Cog):
     async def show(self, interaction: discord.Interaction, job: str) -> None:
         """Re-post a finished job in this channel."""
         found = await self.services.store.find_job(job)
-        if found is None:
-            raise UserFacingError(f"I know no job “{job}”.")
+        if found is None or (
+            found.guild_id != interaction.guild_id and not is_owner(interaction)
+        ):  # another server's job is unknown here: its prompt and credits are theirs
+            raise UserFacingError(f"I know no job “{job}” on this server.")
         if found.user_id != interaction.user.id and not is_moderator(interaction):
             raise NotAllowed("You can show your own jobs only.")
         if found.status is not JobStatus.SUCCEEDED or not found.image_url:
@@ -111,7 +116,9 @@ class Member(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = interaction.channel_id or 0
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        message = await (await render(found, self.services.http_session)).send(channel)
+        used = await self.services.service.used_actions(found.id)
+        rendered = await render(found, self.services.http_session, used=used)
+        message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
         await interaction.followup.send(
             f"Job {found.id} posted: {message.jump_url}", ephemeral=True
@@ -130,7 +137,8 @@ class Member(commands.Cog):
             value=(
                 "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
                 "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
-                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four"
+                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four\n"
+                "A blurple button was already used; an upscale asks before running again."
             ),
             inline=False,
         )

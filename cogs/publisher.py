@@ -22,6 +22,7 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
+from bot.ui.highlight import highlight_parent
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, Rendered, render
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,14 @@ class Publisher(commands.Cog):
         entry.job = job
         await self._edit_soon(entry)
 
-    async def _edit_soon(self, entry: _Progress) -> None:
-        text = self._progress_text(entry.job)
+    async def _edit_soon(self, entry: _Progress, positions: dict[int, int] | None = None) -> None:
+        # One refresh passes every position, computed once: per-job look-ups were O(n) each.
+        position = (
+            positions.get(entry.job.id)
+            if positions is not None
+            else self.services.service.position(entry.job.id)
+        )
+        text = self._progress_text(entry.job, position)
         if text == entry.shown or entry.timer is not None:
             return  # unchanged, or a timed edit will pick up the latest text
         wait = entry.edited_at + EDIT_INTERVAL - time.monotonic()
@@ -99,14 +106,13 @@ class Publisher(commands.Cog):
         await asyncio.sleep(wait)
         entry.timer = None
         if self._progress.get(entry.job.id) is entry:
-            text = self._progress_text(entry.job)
+            text = self._progress_text(entry.job, self.services.service.position(entry.job.id))
             if text != entry.shown:
                 await self._edit(entry, text)
 
-    def _progress_text(self, job: Job) -> str:
+    def _progress_text(self, job: Job, position: int | None) -> str:
         service = self.services.service
-        eta = service.eta(job.id)
-        return progress_text(job, service.position(job.id), eta, held=service.payment_hold)
+        return progress_text(job, position, service.eta(job.id), held=service.payment_hold)
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -125,9 +131,12 @@ class Publisher(commands.Cog):
     @tasks.loop(seconds=EDIT_INTERVAL)
     async def _refresh_queue(self) -> None:
         # Queue positions change when other jobs start, which is no event of this job.
-        for entry in list(self._progress.values()):
-            if entry.job.status is JobStatus.QUEUED:
-                await self._edit_soon(entry)
+        queued = [e for e in self._progress.values() if e.job.status is JobStatus.QUEUED]
+        if not queued:
+            return
+        positions = self.services.service.positions()
+        for entry in queued:
+            await self._edit_soon(entry, positions)
 
     # -- results --------------------------------------------------------------------------
 
@@ -160,6 +169,7 @@ class Publisher(commands.Cog):
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
         try:
             await self._delete_progress(job)
+            await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
@@ -176,7 +186,9 @@ class Publisher(commands.Cog):
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        rendered = await render(job, self.services.http_session, self._upload_limit(job.guild_id))
+        used = await self.services.service.used_actions(job.id)  # a re-post after a restart
+        limit = self._upload_limit(job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
         self._rendered[job.id] = rendered  # the DM copy reuses the downloaded image
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.

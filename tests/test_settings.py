@@ -54,6 +54,7 @@ def test_blank_values_count_as_unset() -> None:
         "MAX_JOBS_IN_PROGRESS",
         "DEV_GUILD_ID",
         "OWNER_IDS",
+        "ALLOWED_GUILD_IDS",
         "LOG_LEVEL",
         "WEBHOOK_BASE_URL",
         "WEBHOOK_BIND",
@@ -272,3 +273,15 @@ def test_a_broken_prices_file_is_reported_with_the_reason(tmp_path: Path) -> Non
 
     assert problem_names(caught.value) == ["LOW_BALANCE_ALERT", "PRICES_FILE"]
     assert "“ttapi.prices.imagine” must be a number" in str(caught.value)
+
+
+def test_allowed_guild_ids() -> None:
+    assert load_settings(env()).allowed_guild_ids == frozenset()  # empty: every server
+    settings = load_settings(env(ALLOWED_GUILD_IDS=f" {OWNER_A},{OWNER_B} ,"))
+    assert settings.allowed_guild_ids == frozenset({OWNER_A, OWNER_B})
+
+
+def test_allowed_guild_ids_must_be_discord_ids() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(ALLOWED_GUILD_IDS="my-server, 42"))
+    assert problem_names(caught.value) == ["ALLOWED_GUILD_IDS", "ALLOWED_GUILD_IDS"]

@@ -2,13 +2,13 @@
 
 A job is checked against its estimate (bot/jobs/prices.py) before anything is spent. Spend
 counts what the provider reported once a job ends, else the estimate stored at submit;
-failed and cancelled jobs count nothing. The check and the job's insert run under one lock
-per server (`GuildLocks`), so a burst of submits cannot overspend between the two.
+failed and cancelled jobs count nothing. The check runs in the Gate (bot/jobs/gate.py) under
+the server's lock, and requests checked but not yet written count too, so a burst of submits
+cannot overspend between the check and the insert.
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import time
 from collections import defaultdict
@@ -74,17 +74,6 @@ class MemberSpend:
     jobs_unpriced: int = 0
 
 
-class GuildLocks:
-    """One asyncio lock per server, held around check and insert (server-wide budgets)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int | None, asyncio.Lock] = {}
-
-    def __call__(self, guild_id: int | None) -> asyncio.Lock:
-        """The lock of one server (created on first use)."""
-        return self._locks.setdefault(guild_id, asyncio.Lock())
-
-
 class Budgets:
     """Reads, sets and enforces the credit budgets of each server."""
 
@@ -118,9 +107,20 @@ class Budgets:
         month = await self._spent(since=first, guild_id=guild_id)
         return BudgetStatus(budget, member, today, month, midnight + DAY, next_month(now))
 
-    async def check(self, new: NewJob) -> float:
-        """The job's estimate, once it fits every budget; LimitReached (why, when) if not."""
-        estimate = self.prices.estimate(new)
+    async def check(
+        self,
+        new: NewJob,
+        *,
+        count: int = 1,
+        held_member: float = 0.0,
+        held_guild: float = 0.0,
+    ) -> float:
+        """The request's estimate (`count` jobs like `new`), once it fits every budget.
+
+        `held_member` and `held_guild` are credits of requests checked but not written yet
+        (bot/jobs/gate.py); raises LimitReached (why, when) when a budget would be crossed.
+        """
+        estimate = self.prices.estimate(new) * count
         who = new.requester
         if who.guild_id is None:
             return estimate
@@ -131,7 +131,7 @@ class Budgets:
         kind = price_key(new.kind, new.action, new.prompt).replace("_v6", " (v6.0)")
         what = f"This {new.mode} {kind} is estimated at {estimate:g} credits"
         if budget.guild_monthly:
-            spent = await self._spent(since=month_start(now), guild_id=who.guild_id)
+            spent = held_guild + await self._spent(since=month_start(now), guild_id=who.guild_id)
             _refuse_if_over(
                 budget.guild_monthly, spent, estimate, next_month(now),
                 f"{what}, but this server has {{left}} of its {budget.guild_monthly:g}-credit "
@@ -139,14 +139,16 @@ class Budgets:
             )  # fmt: skip
         midnight = day_start(now)
         if budget.guild_daily:
-            spent = await self._spent(since=midnight, guild_id=who.guild_id)
+            spent = held_guild + await self._spent(since=midnight, guild_id=who.guild_id)
             _refuse_if_over(
                 budget.guild_daily, spent, estimate, midnight + DAY,
                 f"{what}, but this server has {{left}} of its {budget.guild_daily:g}-credit "
                 "daily budget left.",
             )  # fmt: skip
         if budget.member_daily:
-            spent = await self._spent(since=midnight, guild_id=who.guild_id, user_id=who.user_id)
+            spent = held_member + await self._spent(
+                since=midnight, guild_id=who.guild_id, user_id=who.user_id
+            )
             _refuse_if_over(
                 budget.member_daily, spent, estimate, midnight + DAY,
                 f"{what}, but you have {{left}} of your {budget.member_daily:g}-credit daily "

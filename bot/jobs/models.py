@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.jobs.states import JobStatus
+from bot.provider.models import MODES
 
 
 class JobKind(StrEnum):
@@ -94,6 +95,7 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
     estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
 
     @property
@@ -125,7 +127,7 @@ class GuildSettings:
     guild_id: int
     default_mode: str | None = None
     paused: bool = False
-    allowed_modes: tuple[str, ...] = ("fast", "relax", "turbo")
+    allowed_modes: tuple[str, ...] = MODES
     buttons_who: str = "anyone"  # or "requester"
     required_role_id: int | None = None
     log_channel_id: int | None = None

@@ -63,3 +63,7 @@ class FairQueue:
             return self.order().index(job_id)
         except ValueError:
             return None
+
+    def positions(self) -> dict[int, int]:
+        """Every queued job id -> how many start before it, in one pass over the queue."""
+        return {job_id: index for index, job_id in enumerate(self.order())}

@@ -14,10 +14,12 @@ from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
 from bot.jobs.alerts import Alerts, BalanceMonitor
-from bot.jobs.budget import Budgets, GuildLocks
+from bot.jobs.budget import Budgets
+from bot.jobs.display import blend_params, inherited
 from bot.jobs.events import JobEvents
+from bot.jobs.gate import Gate, Ticket
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
-from bot.jobs.policy import Policy
+from bot.jobs.policy import Policy, Verdict
 from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
@@ -40,7 +42,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_SUBMIT = (
     "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
-    "it. It was not sent again, to avoid charging twice."
+    "it, and it will post no result. It was not sent again, so you are not charged twice; "
+    "ask again if you still want it."
 )
 
 
@@ -66,10 +69,10 @@ class JobService:
         self.prices = prices or PriceBook()
         self.budgets = Budgets(store, self.prices, clock)
         self._policy = policy or Policy(store, clock, budgets=self.budgets)
+        self._gate = Gate(store, self._policy, clock, estimate=self.prices.estimate)
         self._account = getattr(provider, "name", "ttapi")
         self.alerts = Alerts(store, low_balance_alert, clock=clock)
         self._balance = BalanceMonitor(self.account, self.alerts, self._account)
-        self._guild_locks = GuildLocks()
         self.last_error: tuple[float, str] | None = None
         self._provider = provider
         self._events = events
@@ -85,7 +88,10 @@ class JobService:
         self._refusals = 0
         self._timer: asyncio.Task[None] | None = None
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
-        self._seeding: dict[int, int] = {}  # grid job id -> its seed look-up under way
+        # grid job id -> its seed look-up under way, shared by every click until it finishes
+        self._seeding: dict[int, asyncio.Task[Job]] = {}
+        # server -> (job, requester) held back by a pause until /mj-admin resume
+        self._parked: dict[int, set[tuple[int, int]]] = {}
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
@@ -136,27 +142,52 @@ class JobService:
 
     # -- submitting -------------------------------------------------------------------------
 
-    async def imagine(self, requester: Requester, prompt: str, mode: str) -> Job:
-        """Queue an /imagine."""
-        return await self.submit(NewJob(JobKind.IMAGINE, mode, requester, prompt=prompt))
+    async def imagine(
+        self,
+        requester: Requester,
+        prompt: str,
+        mode: str,
+        ticket: Ticket | None = None,
+        parent_id: int | None = None,
+    ) -> Job:
+        """Queue an /imagine (`parent_id`: the /describe result whose prompt it uses)."""
+        new = NewJob(JobKind.IMAGINE, mode, requester, prompt=prompt, parent_id=parent_id)
+        return await self.submit(new, ticket)
 
     async def blend(
-        self, requester: Requester, images: Sequence[str], dimensions: str, mode: str
+        self,
+        requester: Requester,
+        images: Sequence[str],
+        dimensions: str,
+        mode: str,
+        ticket: Ticket | None = None,
+        *,
+        names: Sequence[str] = (),
     ) -> Job:
-        """Queue a /blend of 2 to 5 data URLs."""
+        """Queue a /blend of 2 to 5 data URLs (`names`: the files', to name the result)."""
         params = {"images": list(images), "dimensions": dimensions.upper()}
-        return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params))
+        params |= blend_params(len(images), names)
+        return await self.submit(NewJob(JobKind.BLEND, mode, requester, params=params), ticket)
 
-    async def describe(self, requester: Requester, image: str, mode: str) -> Job:
+    async def describe(
+        self,
+        requester: Requester,
+        image: str,
+        mode: str,
+        ticket: Ticket | None = None,
+        parent_id: int | None = None,
+    ) -> Job:
         """Queue a /describe of one data URL."""
         params = {"image": image}
-        return await self.submit(NewJob(JobKind.DESCRIBE, mode, requester, params=params))
+        new = NewJob(JobKind.DESCRIBE, mode, requester, params=params, parent_id=parent_id)
+        return await self.submit(new, ticket)
 
-    async def action(self, requester: Requester, parent: Job, action: str) -> Job:
+    async def action(
+        self, requester: Requester, parent: Job, action: str, ticket: Ticket | None = None
+    ) -> Job:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
-        await self._policy.check_button(requester, parent)
-        params = {"parent": parent.provider_job_id}
+        params = {"parent": parent.provider_job_id, **inherited(parent)}
         new = NewJob(
             JobKind.ACTION,
             parent.mode,
@@ -166,29 +197,41 @@ class JobService:
             parent_id=parent.id,
             params=params,
         )
-        return await self.submit(new)
+        return await self.submit(new, ticket)
 
-    async def seed(self, requester: Requester, parent: Job) -> Job:
+    async def seed(self, requester: Requester, parent: Job, ticket: Ticket | None = None) -> Job:
         """Queue a seed look-up on a finished job (callers check `parent.seed` first).
 
-        A look-up already under way for the same grid is returned instead of paying twice.
+        A look-up already under way for the same grid is returned instead of paying twice:
+        it is registered before the first await, so simultaneous clicks share it.
         """
         _check_parent(parent, None)
         pending = self._seeding.get(parent.id)
-        if pending is not None and (job := await self._store.get_job(pending)) and not job.finished:
-            return job
-        params = {"parent": parent.provider_job_id}
-        new = NewJob(
-            JobKind.SEED,
-            parent.mode,
-            requester,
-            prompt=parent.prompt,
-            parent_id=parent.id,
-            params=params,
-        )
-        job = await self.submit(new)
-        self._seeding[parent.id] = job.id
-        return job
+        if pending is None:
+            params = {"parent": parent.provider_job_id}
+            new = NewJob(
+                JobKind.SEED,
+                parent.mode,
+                requester,
+                prompt=parent.prompt,
+                parent_id=parent.id,
+                params=params,
+            )
+            pending = asyncio.create_task(self.submit(new, ticket))
+            self._seeding[parent.id] = pending
+            pending.add_done_callback(lambda task: self._seed_sent(parent.id, task))
+        elif ticket is not None:
+            self._gate.release(ticket)  # shared: this click pays for nothing
+        return await asyncio.shield(pending)
+
+    def seeding(self, parent_id: int) -> bool:
+        """True while a seed look-up of this grid is on its way (a click joins it for free)."""
+        return parent_id in self._seeding
+
+    def _seed_sent(self, parent_id: int, task: asyncio.Task[Job]) -> None:
+        failed = task.cancelled() or task.exception() is not None
+        if failed and self._seeding.get(parent_id) is task:
+            del self._seeding[parent_id]  # refused: the next click may ask again
 
     async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
@@ -204,16 +247,22 @@ class JobService:
         )
         return await self.submit(new)
 
-    async def check(self, new: NewJob) -> None:
-        """Every local check (pause, channel, role, ban, words, lint, mode, limits); raises."""
-        await self._policy.check(new)
+    async def reserve(self, new: NewJob, batch: Sequence[NewJob] = ()) -> Ticket:
+        """The one check of a request (pause, place, ban, words, mode, limits), under the
+        member's lock; the ticket holds its place in the limits until `submit` or `release`."""
+        return await self._gate.reserve(new, batch)
+
+    def release(self, ticket: Ticket) -> None:
+        """Give back the unused part of a ticket (the request failed or was shared)."""
+        self._gate.release(ticket)
 
     async def check_button(self, clicker: Requester, parent: Job) -> None:
         """Whether this member may press the buttons of `parent`; raises NotAllowed."""
         await self._policy.check_button(clicker, parent)
 
-    async def submit(self, new: NewJob) -> Job:
-        """Check, write the job, queue it, and start it now if a slot is free.
+    async def submit(self, new: NewJob, ticket: Ticket | None = None) -> Job:
+        """Check (unless `ticket` covers it), write the job, queue it, and start it if a slot
+        is free.
 
         Raises a UserFacingError when a check fails (nothing is written or spent), and
         JobRejected when the provider refuses it at once; later refusals of a job that had to
@@ -223,20 +272,13 @@ class JobService:
         if caller is not None:
             self._callers.add(caller)
         try:
-            return await self._submit(new)
+            return await self._submit(new, ticket)
         finally:
             self._callers.discard(caller)  # type: ignore[arg-type]
 
-    async def _submit(self, new: NewJob) -> Job:
-        # Check and insert under the server's lock: budgets count the jobs already written,
-        # so a burst of submits must not all pass the check before any of them is written.
-        async with self._guild_locks(new.requester.guild_id):
-            await self._policy.check(new)
-            timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
-            job = await self._store.create_job(_with_timeout(new, timeout))
-            estimate = self.prices.estimate(new)
-            await self._store.set_estimate(job.id, estimate)
-            job = replace(job, estimate=estimate)
+    async def _submit(self, new: NewJob, ticket: Ticket | None) -> Job:
+        timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
+        job = await self._gate.create(_with_timeout(new, timeout), ticket)
         log.info(
             "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
         )
@@ -274,6 +316,22 @@ class JobService:
             return prompt
         return f"{prompt.rstrip()} {suffix}"
 
+    async def attach_progress(self, job_id: int, message_id: int) -> bool:
+        """Show a job's progress in `message_id` from now on; False if it already finished.
+
+        The UI shows the progress line only once the provider took the job, so the events
+        sent before it went unshown; this one lets the publisher pick the message up.
+        """
+        if not await self._store.attach_progress_message(job_id, message_id):
+            return False  # finished first: its outcome was posted as a message of its own
+        await self._report(job_id)
+        return True
+
+    async def used_actions(self, parent_id: int) -> dict[str, Job]:
+        """The actions of a result that succeeded, each with its latest child (from the store)."""
+        children = await self._store.succeeded_children(parent_id)
+        return {child.action or child.kind.value: child for child in children}
+
     async def wait(self, job_id: int, within: float) -> Job | None:
         """The job once finished, or None if it is still running after `within` seconds."""
         future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
@@ -292,14 +350,26 @@ class JobService:
             if not waiters:
                 self._waiters.pop(job_id, None)
 
-    async def cancel_queued(self, guild_id: int, reason: str) -> int:
-        """Cancel a server's jobs not yet sent (the pause switch); returns how many."""
+    async def cancel_queued(self, guild_id: int, reason: str, user_id: int | None = None) -> int:
+        """Cancel a server's (or one member's) jobs not yet sent: pause, ban; returns how many."""
         queued = [
             job
             for job in await self._store.unfinished_jobs()
-            if job.guild_id == guild_id and job.status is JobStatus.QUEUED
+            if job.guild_id == guild_id
+            and job.status is JobStatus.QUEUED
+            and user_id in (None, job.user_id)
         ]
+        for job in queued:
+            self._parked.get(guild_id, set()).discard((job.id, job.user_id))
         return sum([await self.cancel(job.id, reason) for job in queued])
+
+    def resume(self, guild_id: int) -> int:
+        """After a pause: jobs held back at the door (a 499 during the pause) queue again."""
+        parked = sorted(self._parked.pop(guild_id, set()))
+        for job_id, user_id in parked:
+            self._queue.add(job_id, user_id)
+        self._admit()
+        return len(parked)
 
     async def account(self) -> AccountInfo:
         """The provider account's balance (free call), fed to the alerts; raises ProviderError."""
@@ -328,6 +398,10 @@ class JobService:
         """Seconds until a running job should finish, as far as its progress tells."""
         return self._watcher.eta(job_id)
 
+    def positions(self) -> dict[int, int]:
+        """Every queued job's position, computed in one pass (for refreshing many at once)."""
+        return self._queue.positions()
+
     @property
     def in_flight(self) -> int:
         """Jobs holding a provider slot."""
@@ -354,6 +428,13 @@ class JobService:
 
     async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
         job = await self._store.get_job(job_id)
+        # Decisions taken while it waited (pause, ban, channel, role) apply before paying; a
+        # job started the moment it was made was checked a moment ago, under the member's lock.
+        if job is not None and job.status is JobStatus.QUEUED and not caller_waits:
+            verdict = await self._policy.recheck(job)
+            if verdict is not None:
+                await self._held_back(job, verdict)
+                return None
         if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
             self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()
@@ -427,6 +508,16 @@ class JobService:
             if job.status is JobStatus.QUEUED:
                 await self._events.emit(job)
 
+    async def _held_back(self, job: Job, verdict: Verdict) -> None:
+        self._in_flight.discard(job.id)
+        if verdict.wait and job.guild_id is not None:
+            self._parked.setdefault(job.guild_id, set()).add((job.id, job.user_id))
+            log.info("job %d held back: its server is paused", job.id)
+        elif await self._store.transition(job.id, JobStatus.CANCELLED, error=verdict.reason):
+            log.info("job %d cancelled before sending: %s", job.id, verdict.reason)
+            await self._report(job.id)
+        self._admit()
+
     def _hold(self, error: ProviderError) -> None:
         self._refusals += 1
         delay = error.retry_after or min(2.0 * 2 ** (self._refusals - 1), 60.0)
@@ -469,9 +560,9 @@ class JobService:
 
     async def _on_change(self, job: Job) -> None:
         if job.kind is JobKind.SEED and job.finished and job.parent_id is not None:
-            self._seeding.pop(job.parent_id, None)
-            if job.seed:
+            if job.seed:  # stored first: a click between the two finds it cached
                 await self._store.set_seed(job.parent_id, job.seed)
+            self._seeding.pop(job.parent_id, None)
         if job.finished:
             for future in self._waiters.get(job.id, []):
                 if not future.done():
@@ -491,12 +582,16 @@ class JobService:
 class InvalidAction(UserFacingError):
     """A button or command refers to an action the parent job does not offer."""
 
+    def __init__(self, text: str, action: str | None = None) -> None:
+        super().__init__(text)
+        self.action = action  # the UI names it in the member's words (bot/ui/errors.py)
+
 
 def _check_parent(parent: Job, action: str | None) -> None:
     if parent.status is not JobStatus.SUCCEEDED or not parent.provider_job_id:
         raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
     if action is not None and action not in parent.components:
-        raise InvalidAction(f"“{action}” is not available on that job.")
+        raise InvalidAction("That button is not available on that job.", action)
 
 
 def _with_timeout(new: NewJob, timeout: int) -> NewJob:

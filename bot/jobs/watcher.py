@@ -323,6 +323,8 @@ def _result(snapshot: JobSnapshot) -> dict[str, object]:
         "images": snapshot.images,
         "seed": snapshot.seed,
         "prompts": snapshot.prompts,
+        # Describe's prompt field is its four prompts, already split above.
+        "result_prompt": None if snapshot.prompts else snapshot.prompt,
         "quota": snapshot.quota,
     }
 

@@ -24,6 +24,10 @@ class Mode(StrEnum):
     TURBO = "turbo"
 
 
+# The one list of modes, in the order menus show them (settings, commands, admin, checks).
+MODES: Final = tuple(mode.value for mode in Mode)
+
+
 class Dimensions(StrEnum):
     """Blend output shapes."""
 

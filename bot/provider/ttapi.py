@@ -82,6 +82,7 @@ class TTApiClient:
     ) -> None:
         self._session = session
         self._api_key = api_key
+        self._secrets: tuple[str, ...] = ()  # more values to mask in errors (add_secret)
         self._root = base_url.rstrip("/") + "/midjourney/v1"
         self._attempts = attempts
         self._backoff = backoff
@@ -232,8 +233,15 @@ class TTApiClient:
         # Honour Retry-After, within reason: a job should not wait an hour on one header.
         return max(delay, min(retry_after or 0.0, MAX_RETRY_AFTER))
 
+    def add_secret(self, value: str) -> None:
+        """Mask `value` too in every error this client raises (the hookUrl's secret path,
+        which the TT API may echo in an error message)."""
+        self._secrets = (*self._secrets, value)
+
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "********") if self._api_key else text
+        for secret in (self._api_key, *self._secrets):
+            text = text.replace(secret, "********") if secret else text
+        return text
 
 
 def request_body(request: SubmitRequest) -> dict[str, Any]:

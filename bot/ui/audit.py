@@ -12,6 +12,8 @@ import discord
 from bot.errors import NotAllowed
 from bot.jobs.ledger import credits
 from bot.jobs.models import Job
+from bot.jobs.moderation import ban_member
+from bot.ui.actions import human_name
 from bot.ui.context import Services, is_moderator, services
 from bot.ui.embeds import shown_prompt
 from bot.ui.errors import report_error
@@ -45,7 +47,7 @@ def job_entry(job: Job) -> str:
     cost, estimated = credits(job)
     where = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}"
     link = f" · [result]({where}/{job.result_message_id})" if job.result_message_id else ""
-    what = job.action or job.kind.value
+    what = human_name(job.action) if job.action else job.kind.value
     outcome = job.status.value + (f" ({job.error[:200]})" if job.error else "")
     approx = "~" if estimated else ""
     if not estimated and cost and job.estimate is not None and abs(job.estimate - cost) > 0.005:
@@ -112,8 +114,16 @@ class ModButton(
             text = await _delete_result(interaction.client, job)
         elif self.op == "ban":
             reason = f"from the audit log (job {job.id})"
-            await bot.store.ban(job.guild_id or 0, job.user_id, reason, interaction.user.id)
+            outcome = await ban_member(
+                bot.store,
+                bot.service,
+                job.guild_id or 0,
+                job.user_id,
+                reason=reason,
+                by=interaction.user.id,
+            )
             text = f"🔨 <@{interaction.user.id}> banned <@{job.user_id}> {reason}."
+            text += f" {outcome.cancelled} queued job(s) cancelled." if outcome.cancelled else ""
         else:
             raise NotAllowed("This button is not valid.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)

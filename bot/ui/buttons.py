@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from typing import Any
 
 import discord
 
 from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
+from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
 from bot.ui.errors import report_error
-from bot.ui.launch import launch, launch_in_channel, requester_of
-from bot.ui.layout import (
-    IMAGINE_ALL,
-    REDESCRIBE,
-    SEED,
-    ButtonSpec,
-    actions_for,
-    layout,
-    parse_custom_id,
-)
+from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
+from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
+from bot.ui.used import action_job, ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
 SEED_WAIT = 600.0  # the interaction token lasts 15 minutes
@@ -44,12 +39,12 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
         self.target = parse_custom_id(button.custom_id or "")
 
     @classmethod
-    def from_spec(cls, spec: ButtonSpec) -> JobButton:
-        """The button for one spec of `layout(job)`."""
+    def from_spec(cls, spec: ButtonSpec, *, used: bool = False) -> JobButton:
+        """The button for one spec of `layout(job)`; blurple once its action succeeded."""
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=spec.label,
             emoji=spec.emoji,
-            style=discord.ButtonStyle.secondary,
+            style=discord.ButtonStyle.primary if used else discord.ButtonStyle.secondary,
             custom_id=spec.custom_id,
             row=spec.row,
         )
@@ -70,14 +65,14 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
             await report_error(interaction, error)
 
 
-def result_view(job: Job) -> discord.ui.View | None:
-    """A view with every button of a job, or None when it has none."""
+def result_view(job: Job, used: Collection[str] = ()) -> discord.ui.View | None:
+    """A view with every button of a job (`used` actions highlighted), or None if it has none."""
     specs = layout(job)
     if not specs:
         return None
     view = discord.ui.View(timeout=None)
     for spec in specs:
-        view.add_item(JobButton.from_spec(spec))
+        view.add_item(JobButton.from_spec(spec, used=spec.action in used))
     return view
 
 
@@ -85,42 +80,73 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
     """Resolve a click against the stored job and start what the button stands for."""
     job, action = await _clicked(interaction, target)
     bot = services(interaction)
-    await bot.service.check_button(requester_of(interaction), job)
+    who = requester_of(interaction)
+    # Every job started here carries parent_id, so the one check covers who may press.
+    if target is not None and await ask_before_repeating(interaction, job, target[1], action):
+        return
     if action.startswith("prompt"):
         prompt = job.prompts[int(action[-1]) - 1]
-        await _imagine(interaction, prompt, job.mode)
+        await _imagine(interaction, prompt, job)
     elif action == IMAGINE_ALL:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        for described in job.prompts[:4]:
-            prompt = await bot.service.with_suffix(interaction.user.id, described)
-            new = NewJob(JobKind.IMAGINE, job.mode, requester_of(interaction), prompt=prompt)
-            await launch_in_channel(
-                interaction, new, lambda r, p=prompt: bot.service.imagine(r, p, job.mode)
-            )
-        await interaction.followup.send("Started all four prompts.", ephemeral=True)
+        await _imagine_all(interaction, job)
     elif action == SEED:
         await _seed(interaction, job)
     elif action == REDESCRIBE:
-        new = NewJob(JobKind.DESCRIBE, job.mode, requester_of(interaction))
+        new = NewJob(JobKind.DESCRIBE, job.mode, who, parent_id=job.id)
         image = str(job.params.get("image", ""))
-        await launch(interaction, new, lambda r: bot.service.describe(r, image, job.mode))
-    else:
-        new = NewJob(
-            JobKind.ACTION, job.mode, requester_of(interaction), prompt=job.prompt, action=action
+        await launch(
+            interaction,
+            new,
+            lambda r, t: bot.service.describe(r, image, job.mode, t, parent_id=job.id),
         )
-        await launch(interaction, new, lambda r: bot.service.action(r, job, action))
+    else:
+        new = action_job(job, who, action)
+        await launch(interaction, new, lambda r, t: bot.service.action(r, job, action, t))
+
+
+async def _imagine_all(interaction: discord.Interaction, described: Job) -> None:
+    """🎉: one click, one check (cooldown once), and each of the jobs counts in the limits."""
+    bot = services(interaction)
+    who = requester_of(interaction)
+    prompts = [await bot.service.with_suffix(who.user_id, p) for p in described.prompts[:4]]
+    news = [
+        NewJob(JobKind.IMAGINE, described.mode, who, prompt=prompt, parent_id=described.id)
+        for prompt in prompts
+    ]
+    ticket = await bot.service.reserve(news[0], news[1:])
+
+    def start(prompt: str) -> Submit:
+        return lambda r, t: bot.service.imagine(r, prompt, described.mode, t, described.id)
+
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        for new in news:
+            await launch_in_channel(interaction, new, start(new.prompt), ticket)
+    finally:
+        bot.service.release(ticket)
+    await interaction.followup.send("Started all four prompts.", ephemeral=True)
 
 
 async def _seed(interaction: discord.Interaction, grid: Job) -> None:
     """Answer the clicker with the grid's seed; fetched once, then served from the store."""
     bot = services(interaction)
+    who = requester_of(interaction)
     cached = await bot.store.get_job(grid.id)
     if cached is not None and cached.seed:
+        await bot.service.check_button(who, grid)
         await interaction.response.send_message(_seed_text(cached.seed), ephemeral=True)
         return
-    await bot.service.check(NewJob(JobKind.SEED, grid.mode, requester_of(interaction)))
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    job = await bot.service.seed(requester_of(interaction), grid)
+    ticket = None
+    if bot.service.seeding(grid.id):
+        await bot.service.check_button(who, grid)  # joins the look-up under way: free
+    else:
+        ticket = await bot.service.reserve(NewJob(JobKind.SEED, grid.mode, who, parent_id=grid.id))
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        job = await bot.service.seed(who, grid, ticket)
+    finally:
+        if ticket is not None:
+            bot.service.release(ticket)
     done = await bot.service.wait(job.id, SEED_WAIT)
     if done is not None and done.seed:
         text = _seed_text(done.seed)
@@ -147,11 +173,14 @@ def _seed_text(seed: str) -> str:
     return f"🌱 Seed of this grid: `{seed}`\nAdd `--seed {seed}` to a prompt to start from it."
 
 
-async def _imagine(interaction: discord.Interaction, prompt: str, mode: str) -> None:
+async def _imagine(interaction: discord.Interaction, prompt: str, described: Job) -> None:
     bot = services(interaction)
     prompt = await bot.service.with_suffix(interaction.user.id, prompt)
-    new = NewJob(JobKind.IMAGINE, mode, requester_of(interaction), prompt=prompt)
-    await launch(interaction, new, lambda r: bot.service.imagine(r, prompt, mode))
+    mode, parent = described.mode, described.id
+    new = NewJob(JobKind.IMAGINE, mode, requester_of(interaction), prompt=prompt, parent_id=parent)
+    await launch(
+        interaction, new, lambda r, t: bot.service.imagine(r, prompt, mode, t, parent_id=parent)
+    )
 
 
 async def _clicked(

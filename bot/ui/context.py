@@ -44,6 +44,11 @@ async def resolve_mode(
     return bot.settings.default_mode
 
 
+def is_owner(interaction: discord.Interaction) -> bool:
+    """One of OWNER_IDS: sees owner-wide facts (the TT balance, the last provider error)."""
+    return interaction.user.id in services(interaction).settings.owner_ids
+
+
 def is_moderator(interaction: discord.Interaction) -> bool:
     """Manage Server here, or one of OWNER_IDS: may run /mj-admin and skips channel and limits."""
     if interaction.user.id in services(interaction).settings.owner_ids:

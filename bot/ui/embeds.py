@@ -7,42 +7,21 @@ The words follow the official Midjourney bot: "**prompt** - <@user> (fast)",
 from __future__ import annotations
 
 import math
-import re
 from typing import Final
 
 import discord
 
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import JobStatus
+from bot.ui.actions import KEYCAPS, action_for
 from bot.ui.budget import PAYMENT_HOLD
-from bot.ui.layout import KEYCAPS
+from bot.ui.prompts import title
 
 EMBED_COLOUR: Final = discord.Colour(0x5865F2)
 FAILURE_COLOUR: Final = discord.Colour(0xED4245)
 MAX_CONTENT: Final = 2000
 _BAR: Final = 6  # segments of the progress bar
 _PROMPT_ROOM: Final = 1500  # leaves room for the rest of the line within 2000 characters
-
-_ACTION_WORDS: Final = {
-    "high_variation": "Variations (Strong) by",
-    "low_variation": "Variations (Subtle) by",
-    "upscale_subtle": "Upscaled (Subtle) by",
-    "upscale_creative": "Upscaled (Creative) by",
-    "upscale2": "Upscaled (2x) by",
-    "upscale4": "Upscaled (4x) by",
-    "redo_upscale_subtle": "Upscaled (Redo Subtle) by",
-    "redo_upscale_creative": "Upscaled (Redo Creative) by",
-    "redo_upscale2": "Upscaled (Redo 2x) by",
-    "redo_upscale4": "Upscaled (Redo 4x) by",
-    "zoom_out_2": "Zoom Out by",
-    "zoom_out_1_5": "Zoom Out by",
-    "pan_left": "Pan Left by",
-    "pan_right": "Pan Right by",
-    "pan_up": "Pan Up by",
-    "pan_down": "Pan Down by",
-    "make_square": "Make Square by",
-    "inpaint": "Vary (Region) by",
-}
 
 
 def allowed_mentions(job: Job) -> discord.AllowedMentions:
@@ -54,24 +33,18 @@ def allowed_mentions(job: Job) -> discord.AllowedMentions:
 
 def shown_prompt(job: Job | NewJob) -> str:
     """The prompt as shown in bold, escaped and shortened to fit a message."""
-    if job.kind is JobKind.BLEND:
-        return "/blend"
     if job.kind is JobKind.DESCRIBE:
         return "/describe"
-    text = discord.utils.escape_markdown(job.prompt.strip()) or "(no prompt)"
+    text = discord.utils.escape_markdown(title(job)) or "(no prompt)"
     return text if len(text) <= _PROMPT_ROOM else text[: _PROMPT_ROOM - 1] + "…"
 
 
 def subject(job: Job | NewJob) -> str:
     """What the job is and who asked, e.g. 'Upscaled (Subtle) by <@1>' or 'Image #2 <@1>'."""
     mention = f"<@{job.user_id}>"
-    action = job.action or ""
-    if match := re.fullmatch(r"upsample(\d)", action):
-        return f"Image #{match[1]} {mention}"
-    if match := re.fullmatch(r"variation(\d)", action):
-        return f"Variations (Image #{match[1]}) by {mention}"
-    if action in _ACTION_WORDS:
-        return f"{_ACTION_WORDS[action]} {mention}"
+    verb = action_for(job.action).verb if job.action else None
+    if verb:
+        return f"{verb} {mention}"
     if job.kind is JobKind.SEED:
         return f"Seed for {mention}"
     return mention
@@ -137,15 +110,21 @@ def result_embed(job: Job, image: str | None) -> discord.Embed:
     return embed
 
 
-def describe_embed(job: Job, image: str | None) -> discord.Embed:
+def describe_embeds(job: Job, image: str | None) -> list[discord.Embed]:
+    """A describe result as the official bot shows it: the image large, the prompts beneath."""
+    prompts = describe_embed(job)
+    if not image:
+        return [prompts]
+    return [discord.Embed(colour=EMBED_COLOUR).set_image(url=image), prompts]
+
+
+def describe_embed(job: Job) -> discord.Embed:
     """The four prompts of a describe result, numbered 1️⃣-4️⃣."""
     lines = [
         f"{KEYCAPS[i]} {discord.utils.escape_markdown(p)}" for i, p in enumerate(job.prompts[:4])
     ]
     description = "\n\n".join(lines) or "Midjourney returned no prompts for this image."
     embed = discord.Embed(title="Describe", description=description[:4096], colour=EMBED_COLOUR)
-    if image:
-        embed.set_thumbnail(url=image)
     embed.set_footer(text=f"Job {job.id} · {job.mode}")
     return embed
 

@@ -12,7 +12,11 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import LimitReached, UserFacingError
+from bot.errors import LimitReached, NotAllowed, UserFacingError
+from bot.jobs.policy import SERVER_ONLY
+from bot.jobs.service import InvalidAction
+from bot.ui.actions import human_name
+from bot.ui.context import services
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,8 @@ def user_text(error: BaseException) -> str:
     """What the member reads; unexpected errors are logged with a reference they can quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, InvalidAction) and error.action:
+        return f"{human_name(error.action)} is not available on that job."
     if isinstance(error, LimitReached) and error.retry_at:
         return f"{error.text} You can try again <t:{int(error.retry_at)}:R>."
     if isinstance(error, UserFacingError):
@@ -53,3 +59,16 @@ class Tree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         await report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Servers only: Discord hides the commands elsewhere, and this enforces it."""
+        refusal = None
+        allowed_ids = services(interaction).settings.allowed_guild_ids
+        if interaction.guild_id is None:
+            refusal = SERVER_ONLY
+        elif allowed_ids and interaction.guild_id not in allowed_ids:
+            refusal = "mjbot is not enabled on this server."  # leaving it failed, or is under way
+        if refusal is not None:
+            await report_error(interaction, NotAllowed(refusal))
+            return False
+        return True

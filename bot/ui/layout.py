@@ -11,48 +11,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.jobs.models import Job, JobKind
+from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED, action_for, rank
 
 CUSTOM_ID_PREFIX: Final = "mj:"
 MAX_ROWS: Final = 5
 MAX_PER_ROW: Final = 5
-KEYCAPS: Final = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
-# Describe results offer these instead of provider components.
-IMAGINE_ALL: Final = "imagine_all"
-REDESCRIBE: Final = "redescribe"
 # Components offered by the TT API that a plain button cannot run: Vary (Region) needs a
 # mask drawn by the member and its own endpoint (/inpaint), which has no editor here yet.
 NO_BUTTON: Final = frozenset({"inpaint"})
-# Grid results get a seed button on a row of its own (the TT API's seed endpoint).
-SEED: Final = "seed"
-
-_FIXED: Final[dict[str, tuple[str | None, str | None]]] = {
-    "reroll": (None, "🔄"),
-    "high_variation": ("Vary (Strong)", "🪄"),
-    "low_variation": ("Vary (Subtle)", "🪄"),
-    "zoom_out_2": ("Zoom Out 2x", "🔍"),
-    "zoom_out_1_5": ("Zoom Out 1.5x", "🔍"),
-    "pan_left": (None, "⬅️"),
-    "pan_right": (None, "➡️"),
-    "pan_up": (None, "⬆️"),
-    "pan_down": (None, "⬇️"),
-    "upscale_subtle": ("Upscale (Subtle)", None),
-    "upscale_creative": ("Upscale (Creative)", None),
-    "upscale2": ("Upscale (2x)", None),
-    "upscale4": ("Upscale (4x)", None),
-    IMAGINE_ALL: ("Imagine all", "🎉"),
-    SEED: ("Seed", "🌱"),
-    REDESCRIBE: (None, "🔄"),
-}
-# Buttons of one group share a row, in Midjourney's order: U + 🔄, V, upscales, varies, zooms, pans.
-_GROUPS: Final = (
-    re.compile(r"upsample\d|reroll|prompt\d|imagine_all|redescribe"),
-    re.compile(r"variation\d"),
-    re.compile(r"(redo_)?upscale.*"),
-    re.compile(r"(high|low)_variation|inpaint|make_square"),
-    re.compile(r"zoom_out.*|custom_zoom"),
-    re.compile(r"pan_.*"),
-    re.compile(SEED),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +44,9 @@ def actions_for(job: Job) -> tuple[str, ...]:
 
 
 def label_for(action: str) -> tuple[str | None, str | None]:
-    """(label, emoji) for an action, following the official bot's buttons."""
-    if match := re.fullmatch(r"upsample(\d)", action):
-        return f"U{match[1]}", None
-    if match := re.fullmatch(r"variation(\d)", action):
-        return f"V{match[1]}", None
-    if match := re.fullmatch(r"prompt([1-4])", action):
-        return None, KEYCAPS[int(match[1]) - 1]
-    if action in _FIXED:
-        return _FIXED[action]
-    return action.replace("_", " ").title()[:80], None
+    """(label, emoji) for an action, following the official bot's buttons (bot/ui/actions.py)."""
+    row = action_for(action)
+    return row.label, row.emoji
 
 
 def custom_id(job_id: int, index: int) -> str:
@@ -116,12 +75,10 @@ def layout(job: Job) -> list[ButtonSpec]:
 
 
 def _grouped(actions: tuple[str, ...]) -> list[list[int]]:
+    """Indices grouped by row, each row in the official bot's order (Subtle before Strong)."""
     groups: dict[int, list[int]] = {}
-    for index, action in enumerate(actions):
-        group = next(
-            (number for number, rule in enumerate(_GROUPS) if rule.fullmatch(action)), len(_GROUPS)
-        )
-        groups.setdefault(group, []).append(index)
+    for index in sorted(range(len(actions)), key=lambda i: (rank(actions[i]), i)):
+        groups.setdefault(rank(actions[index])[0], []).append(index)
     return [groups[number] for number in sorted(groups)]
 
 

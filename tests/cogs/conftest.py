@@ -32,7 +32,6 @@ from bot.settings import Settings, load_settings
 from tests.fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
-    DEFERRED_CHANNEL_MESSAGE,
     MODERATOR_PERMISSIONS,
     USER_ID,
     FakeDiscord,
@@ -209,11 +208,6 @@ class Harness:
         callbacks = self.discord.callbacks_for(payload["id"])
         assert len(callbacks) == 1, f"expected one answer, got {callbacks}"
         [answer] = callbacks
-        if answer.type == DEFERRED_CHANNEL_MESSAGE:
-            # /imagine is acknowledged first (bot/ui/launch.py); the reason follows privately.
-            [followup] = self.discord.followups(payload["id"])
-            assert followup.ephemeral, followup
-            return followup.content
         assert answer.type == CHANNEL_MESSAGE, answer
         assert answer.ephemeral, answer
         return str(answer.data.get("content", ""))

@@ -193,10 +193,42 @@ async def test_words_add_list_remove(harness: Harness) -> None:
     assert await harness.store.words(GUILD_ID) == ["dragon fruit"]
 
 
-async def test_built_in_words_cannot_be_removed(harness: Harness) -> None:
+async def test_built_in_words_are_not_removed_but_turned_off(harness: Harness) -> None:
     text = await reply(harness, "words remove", word="NSFW")
 
-    assert text == "“nsfw” is on the built-in list, which cannot be changed."
+    assert text == (
+        "“nsfw” is on the built-in list: turn it off here with /mj-admin words allow-builtin nsfw."
+    )
+
+
+async def test_a_built_in_word_turned_off_and_on(harness: Harness) -> None:
+    assert await reply(harness, "words allow-builtin", word=" Gore ") == (
+        "Built-in word “gore” is now allowed here."
+    )
+    assert await reply(harness, "words allow-builtin", word="gore") == (
+        "Built-in word “gore” is already allowed here."
+    )
+    assert await reply(harness, "words list") == (
+        f"This server's words: none yet\nPlus {len(DEFAULT_WORDS) - 1} built-in ones.\n"
+        "Built-in words allowed here: `gore`"
+    )
+    await harness.result_of(await harness.imagine("a gore-soaked battlefield, oil on canvas"))
+    assert len(harness.tt.calls_to("/imagine")) == 1
+
+    assert await reply(harness, "words forbid-builtin", word="gore") == (
+        "Built-in word “gore” is banned again."
+    )
+    refused = harness.private_answer(await harness.imagine("gore"))
+    assert "“gore”" in refused
+    assert len(harness.tt.calls_to("/imagine")) == 1
+
+
+async def test_allow_builtin_names_the_built_in_words(harness: Harness) -> None:
+    text = await reply(harness, "words allow-builtin", word="kraken")
+
+    assert text.startswith("“kraken” is not a built-in word. The built-in ones: ")
+    assert "corpse" in text
+    assert await harness.store.allowed_builtins(GUILD_ID) == []
 
 
 # -- channels and role -------------------------------------------------------------------------
@@ -343,7 +375,8 @@ async def test_every_setting_survives_a_restart(harness: Harness) -> None:
 # -- operations -------------------------------------------------------------------------------
 
 
-async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
+async def test_status_shows_the_tt_api_balance_to_owners(harness: Harness) -> None:
+    await harness.restart(OWNER_IDS=str(MOD))
     payload = await harness.admin("status")
 
     [answer] = harness.discord.callbacks_for(payload["id"])
@@ -355,6 +388,19 @@ async def test_status_shows_the_tt_api_balance(harness: Harness) -> None:
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
     assert len(harness.tt.calls_to("/info")) == 1
+
+
+async def test_status_hides_owner_wide_facts_from_server_moderators(harness: Harness) -> None:
+    harness.service.last_error = (time.time(), "another server's failure")
+
+    payload = await harness.admin("status")
+
+    [followup] = harness.discord.followups(payload["id"])
+    assert "TT API: reachable\n" in followup.content
+    assert "balance" not in followup.content
+    assert "Last error" not in followup.content
+    assert "another server" not in followup.content
+    assert "Jobs: 0 in flight, 0 queued" in followup.content
 
 
 async def test_status_when_the_tt_api_refuses(harness: Harness) -> None:

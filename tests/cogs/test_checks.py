@@ -85,7 +85,7 @@ def assert_refused(harness: Harness, payload: Payload, before: Snapshot) -> str:
     text = harness.private_answer(payload)
     answer = harness.discord.original(payload["id"])
     assert answer is not None
-    assert answer.ephemeral or answer.deleted  # a deferred /imagine: its "thinking" withdrawn
+    assert answer.ephemeral
     assert answer.edits == []  # never turned into a progress line
     assert [m.id for m in harness.discord.posts(CHANNEL_ID)] == before.posts
     assert harness.discord.requests_to("POST", r"^/channels/") == before.channel_posts

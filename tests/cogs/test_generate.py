@@ -47,7 +47,7 @@ async def test_imagine_sends_prompt_and_chosen_mode(harness: Harness) -> None:
     assert body["mode"] == "relax"
 
 
-async def test_imagine_defers_at_once_then_shows_waiting(harness: Harness) -> None:
+async def test_imagine_answers_once_taken_then_shows_waiting(harness: Harness) -> None:
     payload = await harness.imagine("a red fox in snow")
 
     kind, flags, _ = only_answer(harness, payload)
@@ -57,7 +57,8 @@ async def test_imagine_defers_at_once_then_shows_waiting(harness: Harness) -> No
     [callback] = harness.discord.callbacks_for(payload["id"])
     assert callback.at - record.created_at < 1.0  # Discord allows 3 s
     [submit] = harness.tt.calls_to("/imagine")
-    assert callback.at < submit.at, "the provider was called before the interaction was deferred"
+    # Public only once the provider took the job, so a refusal can stay private (#17).
+    assert submit.at < callback.at
 
     progress = harness.discord.original(payload["id"])
     assert progress is not None
@@ -108,15 +109,14 @@ async def test_mode_comes_from_the_servers_default(harness: Harness) -> None:
 
 
 async def test_banned_prompt_reason_goes_to_the_member_alone(harness: Harness) -> None:
+    """Refused by the provider at once: no "(Waiting to start)" comes and goes (#17)."""
     payload = await harness.imagine("a skimpy cat")
 
-    [followup] = await harness.until(lambda: harness.discord.followups(payload["id"]))
-    assert followup.ephemeral
-    assert "banned" in followup.content.lower()
-    assert "skimpy" in followup.content  # the provider's reason is shown
-    progress = harness.discord.original(payload["id"])
-    assert progress is not None
-    assert progress.deleted
+    text = harness.private_answer(payload)
+    assert "banned" in text.lower()
+    assert "skimpy" in text  # the provider's reason is shown
+    public = [m for m in harness.discord.messages_in(CHANNEL_ID, deleted=True) if not m.ephemeral]
+    assert public == []
     assert len(harness.tt.calls_to("/imagine")) == 1
     assert harness.discord.posts(CHANNEL_ID) == []
     assert harness.discord.requests_to("POST", r"^/channels/") == []

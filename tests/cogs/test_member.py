@@ -92,8 +92,16 @@ async def test_info_shows_todays_jobs_queue_and_settings(harness: Harness) -> No
     assert harness.tt.calls_to("/info") == []
 
 
-async def test_info_of_a_moderator_shows_the_account_balance(harness: Harness) -> None:
+async def test_info_of_a_moderator_hides_the_owners_balance(harness: Harness) -> None:
     info = private_text(harness, await as_member(harness, "info", moderator=True))
+
+    assert "balance" not in info  # the owner's account, shared by every server
+    assert harness.tt.calls_to("/info") == []
+
+
+async def test_info_of_an_owner_shows_the_account_balance(harness: Harness) -> None:
+    await harness.restart(OWNER_IDS=str(USER_ID))
+    info = private_text(harness, await as_member(harness, "info"))
 
     assert "Account balance: 1000 credits" in info
     assert "Nothing queued or running." in info

@@ -114,7 +114,7 @@ async def test_upscale_result_has_the_upscaled_buttons(harness: Harness) -> None
     assert upscaled.content == f"**{PROMPT}** - Image #2 <@{OTHER_USER_ID}>"
     assert upscaled.rows() == [
         [("Upscale (Subtle)", None), ("Upscale (Creative)", None)],
-        [("Vary (Strong)", "🪄"), ("Vary (Subtle)", "🪄")],
+        [("Vary (Subtle)", "🪄"), ("Vary (Strong)", "🪄")],
         [("Zoom Out 2x", "🔍"), ("Zoom Out 1.5x", "🔍")],
         [(None, "⬅️"), (None, "➡️"), (None, "⬆️"), (None, "⬇️")],
     ]
@@ -126,11 +126,13 @@ async def test_describe_result_numbers_the_prompts(harness: Harness) -> None:
     result, job = await harness.result_of(payload)
 
     assert result.content == f"**/describe** - <@{USER_ID}> (fast)"
-    [embed] = result.embeds
+    picture, embed = result.embeds  # the image large, the prompts beneath it
     assert embed["description"] == DEFAULT_DESCRIBE_TEXT  # "1️⃣ ...\n\n2️⃣ ..." as Midjourney's
     assert len(job.prompts) == 4
     [attachment] = result.attachments
-    assert embed["thumbnail"]["url"] == attachment.url
+    assert picture["image"]["url"] == attachment.url
+    assert "thumbnail" not in picture
+    assert "thumbnail" not in embed
     labels = flatten(result.rows())
     assert labels == [
         (None, "1️⃣"),

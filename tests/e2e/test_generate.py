@@ -33,11 +33,18 @@ def assert_result_for_requester(world: World, message: StoredMessage) -> None:
 
 
 def assert_buttons_match(message: StoredMessage, components: list[str]) -> None:
-    """One button per component of the TT job, in its order, before any extra of the bot's."""
+    """One button per component of the TT job, before any extra of the bot's, in the official
+    bot's order: the TT API lists Vary (Strong) first, Midjourney shows Vary (Subtle) first."""
     shown = [label for row in labels(message) for label in row]
     expected = [LABELS[component] for component in components]
-    assert shown[: len(expected)] == expected
+    assert sorted(shown[: len(expected)]) == sorted(expected)
     assert not set(shown[len(expected) :]) & set(LABELS.values())
+    for first, second in [
+        ("Vary (Subtle)", "Vary (Strong)"),
+        ("Upscale (Subtle)", "Upscale (Creative)"),
+    ]:
+        if first in shown and second in shown:
+            assert shown.index(first) < shown.index(second)
 
 
 async def test_imagine_shows_progress_then_the_grid_with_its_buttons(world: World) -> None:
@@ -114,7 +121,8 @@ async def test_describe_then_imagine_its_first_prompt(world: World) -> None:
     [body] = world.tt_bodies("describe")
     assert body["base64"] == data_url("image/png", PNG)
     assert result.mentions == [USER_ID]
-    [embed] = result.embeds
+    picture, embed = result.embeds  # the image large, the four prompts beneath it
+    assert picture["image"]["url"] == result.attachments[0].url
     first_prompt = "a fluffy orange cat sitting on a windowsill, soft morning light --ar 1:1"
     assert first_prompt in embed["description"]
     emojis = [emoji for row in result.rows() for _, emoji in row]

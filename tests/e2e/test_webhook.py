@@ -43,3 +43,29 @@ async def test_callback_posts_the_result_without_waiting_for_a_poll(idle_world: 
     async with aiohttp.ClientSession() as session, session.get(f"{base}/healthz") as health:
         assert health.status == 200
         assert (await health.json())["status"] == "ok"
+
+
+async def test_the_secret_never_leaks_when_the_tt_api_echoes_the_hook_url(
+    idle_world: World,
+) -> None:
+    """An error text echoing hookUrl: the member's answer and the log show no secret."""
+    world = idle_world
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    await world.bot.start(
+        WEBHOOK_BASE_URL=base,
+        WEBHOOK_BIND=f"127.0.0.1:{port}",
+        WEBHOOK_SECRET=SECRET,
+        LOG_LEVEL="DEBUG",
+    )
+    echo = f"hookUrl {base}/ttapi/{SECRET} is not reachable"
+    world.tt.fail_next("/imagine", 400, {"status": "FAILED", "message": echo, "data": {}})
+
+    payload = await world.imagine("a comet over the desert")
+
+    [text] = await until(lambda: world.private_answers(payload))
+    assert "is not reachable" in text
+    assert SECRET not in text
+    await world.bot.wait_for_log(r"WEBHOOK_BASE_URL is http://")  # said once, at start-up
+    await world.bot.wait_for_log(r"refused")
+    assert SECRET not in world.bot.log

@@ -364,6 +364,7 @@ class FakeDiscord:
         self.listeners: list[Listener] = []
         self._injected: list[Injected] = []
         self.closed_dms: set[int] = set()  # users who accept no DMs from the bot (close_dms)
+        self.left_guilds: list[int] = []  # DELETE /users/@me/guilds/{guild}, in order
         self._sequence = itertools.count()
         self._last_snowflake = 0
         self._runner: web.AppRunner | None = None
@@ -882,6 +883,7 @@ class FakeDiscord:
         api = API_PREFIX
         app.router.add_get(f"{api}/users/@me", self._get_me)
         app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
+        app.router.add_delete(f"{api}/users/@me/guilds/{{guild}}", self._leave_guild)
         app.router.add_get(f"{api}/users/{{user}}", self._get_user)  # after /users/@me
         app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
         app.router.add_get(f"{api}/gateway", self._get_gateway)
@@ -984,6 +986,10 @@ class FakeDiscord:
     async def _get_me(self, request: web.Request) -> web.Response:
         me = dict(self.bot_user, verified=True, mfa_enabled=False, locale="en-US", email=None)
         return _json(me)
+
+    async def _leave_guild(self, request: web.Request) -> web.Response:
+        self.left_guilds.append(int(request.match_info["guild"]))
+        return web.Response(status=204)
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user_id = _int(request.match_info["user"])

@@ -175,6 +175,7 @@ class Scenario:
     components: list[str] | None = None
     seed: str | None = None
     prompts_text: str | None = None
+    reported_prompt: str | None = None  # the prompt the result reports (e.g. a blend's)
     quota: str | None = None  # the reported ``data.quota``; None: quota_for(action)
 
 
@@ -281,7 +282,7 @@ class FakeJob:
         }
 
     def _success(self) -> dict[str, Any]:
-        prompt = self.prompt
+        prompt = self.scenario.reported_prompt or self.prompt
         if self.action == "describe":
             prompt = self.scenario.prompts_text or DEFAULT_DESCRIBE_TEXT
         data = self._base_data("100", prompt)

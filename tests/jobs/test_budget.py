@@ -231,3 +231,20 @@ async def test_an_imagine_with_midjourney_6_0_is_estimated_half_as_much_again(
     assert error.text.startswith("This fast imagine (v6.0) is estimated at 4.5 credits")
     job = await built.service.submit(new_job("a cat --v 6.1"))
     assert job.estimate == 3.0
+
+
+async def test_requests_checked_but_not_yet_written_count_against_the_budget(
+    engine: EngineFactory,
+) -> None:
+    # A command is checked before Discord is answered and written a moment later (a ticket,
+    # bot/jobs/gate.py): two members' tickets held at once must not both fit one budget.
+    built = await engine()
+    built.fake.scenario = ENDLESS
+    await built.service.budgets.set(GUILD, guild_daily=4.0)  # one imagine (3 credits) fits
+
+    first = await built.service.reserve(new_job("cat", user=101))
+    refused = await refusal(built.service.reserve(new_job("dog", user=102)))
+
+    assert "left" in refused.text
+    await built.service.submit(new_job("cat", user=101), first)
+    assert len(built.provider.submitted) == 1

@@ -16,7 +16,7 @@ import pytest
 from bot.errors import JobRejected, LimitReached, NotAllowed, PromptRejected, UserFacingError
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.models import GuildSettings, Job, JobKind, NewJob, Requester
-from bot.jobs.policy import PAUSED, Policy
+from bot.jobs.policy import PAUSED, SERVER_ONLY, Policy
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.words import DEFAULT_WORDS, banned_word
@@ -97,9 +97,12 @@ async def test_defaults_let_a_member_through(policy: Policy) -> None:
         await policy.check(imagine(mode=mode))
 
 
-async def test_direct_messages_are_not_checked(policy: Policy, store: Store) -> None:
-    await configure(store, paused=True)
-    await policy.check(imagine("nsfw --ar16:9", guild_id=None))
+async def test_without_a_server_everything_is_refused(policy: Policy) -> None:
+    # Direct messages and user installs have no server settings to apply: fail closed.
+    for requester in ({}, {"is_admin": True}):
+        error = await refusal(policy, imagine(guild_id=None, **requester))
+        assert isinstance(error, NotAllowed)
+        assert error.text == SERVER_ONLY
 
 
 # -- pause -----------------------------------------------------------------------------------

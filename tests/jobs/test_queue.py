@@ -174,7 +174,9 @@ FLASH = Scenario(queue_seconds=0.0, run_seconds=0.02)
 async def test_a_second_user_is_not_stuck_behind_twenty_jobs(
     engine: EngineFactory, fake: FakeTTApi
 ) -> None:
-    fake.scenario = FLASH
+    # Long enough that no job ends while the 22 are being submitted (under CI load a submit
+    # takes milliseconds): a slot freed early would let A-3 start before B-1 even exists.
+    fake.scenario = Scenario(queue_seconds=0.0, run_seconds=0.4)
     eng = await engine(max_in_progress=2, scale=0.005)
     a_jobs = [await eng.service.submit(new_job(f"A-{n}", user=A)) for n in range(1, 21)]
     b_jobs = [await eng.service.submit(new_job(f"B-{n}", user=B)) for n in range(1, 3)]
@@ -220,3 +222,16 @@ async def test_queued_jobs_are_reported_with_falling_positions(
     assert list(dict.fromkeys(seen_positions)) == [2, 1, 0, None]
     await eng.wait_for(last.id, JobStatus.SUCCEEDED)
     assert eng.service.queued == 0
+
+
+def test_positions_map_every_queued_job_in_one_pass() -> None:
+    queue = FairQueue()
+    for job_id, requester in [(1, 10), (2, 10), (3, 11), (4, 12), (5, 11), (6, 10)]:
+        queue.add(job_id, requester)
+    queue.put_back(7, 12)
+
+    positions = queue.positions()
+
+    assert positions == {job_id: queue.position(job_id) for job_id in queue.order()}
+    assert positions == {7: 0, 1: 1, 3: 2, 4: 3, 2: 4, 5: 5, 6: 6}
+    assert FairQueue().positions() == {}

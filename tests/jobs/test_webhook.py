@@ -95,7 +95,6 @@ async def test_a_wrong_secret_is_refused_and_changes_nothing(
         {"jobId": "00000000-0000-0000-0000-000000000000", "status": "SUCCESS"},
         {"status": "SUCCESS", "data": {"jobId": "someone-elses-job"}},
         {"status": "SUCCESS"},
-        ["not", "an", "object"],
     ],
 )
 async def test_a_callback_for_an_unknown_job_is_acknowledged_and_ignored(
@@ -259,4 +258,5 @@ async def test_a_callback_during_a_fetch_is_not_lost(
     assert await fake.fire_hooks() == 1
     assert [entry.status for entry in fake.hook_log] == [200]
 
-    await eng.wait_for(job.id, S.SUCCEEDED, within=1)
+    # Pokes of one job share a fetch per POKE_SPACING (2 s): the final one comes after it.
+    await eng.wait_for(job.id, S.SUCCEEDED, within=4)

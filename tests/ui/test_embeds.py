@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.jobs.display import blend_params
 from bot.jobs.models import JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
 from bot.ui.embeds import (
     MAX_CONTENT,
     allowed_mentions,
     describe_embed,
+    describe_embeds,
     failure_text,
     preview_text,
     progress_bar,
@@ -74,7 +76,7 @@ def test_result_text_shows_mode() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "shown"), [(JobKind.BLEND, "/blend"), (JobKind.DESCRIBE, "/describe")]
+    ("kind", "shown"), [(JobKind.BLEND, "Blend"), (JobKind.DESCRIBE, "/describe")]
 )
 def test_result_text_of_promptless_kinds(kind: JobKind, shown: str) -> None:
     """Blend and describe have no prompt of their own; the command stands in for it."""
@@ -154,9 +156,11 @@ def test_result_embed() -> None:
 
 
 def test_describe_embed_lists_prompts_with_keycaps() -> None:
-    """Four prompts, numbered 1️⃣-4️⃣ in order, escaped, with the image as thumbnail."""
+    """Four prompts, numbered 1️⃣-4️⃣ in order, escaped, beneath the image shown large."""
     job = make_job(kind=JobKind.DESCRIBE, prompts=PROMPTS, components=())
-    embed = describe_embed(job, "https://cdn.example/in.png")
+    picture, embed = describe_embeds(job, "https://cdn.example/in.png")
+    assert picture.image.url == "https://cdn.example/in.png"
+    assert picture.thumbnail.url is None
     assert embed.description is not None
     lines = [line for line in embed.description.split("\n") if line]
     assert lines == [
@@ -165,14 +169,15 @@ def test_describe_embed_lists_prompts_with_keycaps() -> None:
         r"3️⃣ \_\_under\_\_ fox",
         "4️⃣ fox at dawn --ar 3:2",
     ]
-    assert embed.thumbnail.url == "https://cdn.example/in.png"
-    assert len(embed) <= 6000
+    assert embed.thumbnail.url is None
+    assert embed.image.url is None
+    assert len(embed) + len(picture) <= 6000
 
 
 def test_describe_embed_limits() -> None:
     """Huge prompts are cut to the embed description's 4096 characters."""
     job = make_job(kind=JobKind.DESCRIBE, prompts=("w" * 3000,) * 4, components=())
-    embed = describe_embed(job, None)
+    [embed] = describe_embeds(job, None)
     assert embed.description is not None
     assert len(embed.description) <= 4096
     assert embed.thumbnail.url is None
@@ -181,7 +186,7 @@ def test_describe_embed_limits() -> None:
 
 def test_describe_embed_without_prompts() -> None:
     """No prompts back: the embed says so instead of being empty."""
-    embed = describe_embed(make_job(kind=JobKind.DESCRIBE, prompts=(), components=()), None)
+    embed = describe_embed(make_job(kind=JobKind.DESCRIBE, prompts=(), components=()))
     assert embed.description
 
 
@@ -201,8 +206,8 @@ def test_describe_embed_without_prompts() -> None:
             f"**a cat** - Pan Up by {MENTION} (Waiting to start)",
         ),
         (
-            NewJob(JobKind.BLEND, "fast", Requester(USER)),
-            f"**/blend** - {MENTION} (Waiting to start)",
+            NewJob(JobKind.BLEND, "fast", Requester(USER), params=blend_params(2, ["a.png", "b"])),
+            f"**Blend of a and b** - {MENTION} (Waiting to start)",
         ),
         (
             NewJob(JobKind.DESCRIBE, "fast", Requester(USER)),

@@ -104,7 +104,7 @@ def test_post_upscale_set_fits_and_keeps_every_action() -> None:
 
 
 def test_post_upscale_set_groups_like_midjourney() -> None:
-    """The common upscaled set: upscales, varies, zooms and pans each on their own row."""
+    """The upscaled set as the TT API lists it (Strong first) shows in the official order."""
     components = (
         "upscale_subtle",
         "upscale_creative",
@@ -119,10 +119,25 @@ def test_post_upscale_set_groups_like_midjourney() -> None:
     )
     assert shown(layout(make_job(components=components))) == [
         ["Upscale (Subtle)", "Upscale (Creative)"],
-        ["Vary (Strong)", "Vary (Subtle)"],
+        ["Vary (Subtle)", "Vary (Strong)"],
         ["Zoom Out 2x", "Zoom Out 1.5x"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
     ]
+
+
+def test_subtle_comes_first_whatever_the_provider_order() -> None:
+    """Upscale (Subtle) before (Creative), Vary (Subtle) before (Strong), indices unchanged."""
+    job = make_job(
+        id=5,
+        components=("upscale_creative", "upscale_subtle", "high_variation", "low_variation"),
+    )
+    specs = layout(job)
+    assert shown(specs) == [
+        ["Upscale (Subtle)", "Upscale (Creative)"],
+        ["Vary (Subtle)", "Vary (Strong)"],
+    ]
+    # The custom_id still points at the provider's own index, so clicks resolve as before.
+    assert [parse_custom_id(spec.custom_id) for spec in specs] == [(5, 1), (5, 0), (5, 3), (5, 2)]
 
 
 def test_thirty_unknown_components_are_capped() -> None:

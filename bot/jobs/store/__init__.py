@@ -12,9 +12,10 @@ from bot.jobs.store.base import migrations
 from bot.jobs.store.budgets import BudgetRows
 from bot.jobs.store.community import Community
 from bot.jobs.store.jobs import JobRows
+from bot.jobs.store.trust import TrustRows
 
 
-class Store(JobRows, Community, BudgetRows):
+class Store(JobRows, Community, BudgetRows, TrustRows):
     """Async access to the bot's database."""
 
 

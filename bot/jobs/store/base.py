@@ -36,6 +36,7 @@ _CHANGEABLE: Final = frozenset(
         "images",
         "seed",
         "prompts",
+        "result_prompt",
         "quota",
         "error",
         "submitted_at",

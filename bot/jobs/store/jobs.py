@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.jobs.models import Job, NewJob
+from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import FINISHED, IN_FLIGHT, UNFINISHED, JobStatus, predecessors
 from bot.jobs.store.base import _CHANGEABLE, StoreBase, _encode, _marks, _values
 
@@ -72,6 +72,13 @@ class JobRows(StoreBase):
             _values(FINISHED),
         )
 
+    async def succeeded_children(self, parent_id: int) -> list[Job]:
+        """A result's action children that succeeded, oldest first: which buttons were used."""
+        return await self._all(
+            "SELECT * FROM jobs WHERE parent_id = ? AND status = ? AND kind IN (?, ?) ORDER BY id",
+            (parent_id, JobStatus.SUCCEEDED.value, JobKind.ACTION.value, JobKind.INPAINT.value),
+        )
+
     async def count_in_flight(self) -> int:
         """Jobs holding a provider slot."""
         sql = f"SELECT COUNT(*) FROM jobs WHERE status IN ({_marks(IN_FLIGHT)})"
@@ -108,6 +115,18 @@ class JobRows(StoreBase):
         """Remember (or forget) the Discord message that shows a job's progress."""
         await self._write(
             "UPDATE jobs SET progress_message_id = ? WHERE id = ?", (message_id, job_id)
+        )
+
+    async def attach_progress_message(self, job_id: int, message_id: int) -> bool:
+        """Show an unfinished job's progress in a message; False once the job has finished.
+
+        Conditional, so it orders cleanly against the finishing transition: either the
+        finished job carries the message (and its publisher replaces it) or it never does.
+        """
+        return await self._write(
+            f"UPDATE jobs SET progress_message_id = ? WHERE id = ? AND status IN "
+            f"({_marks(UNFINISHED)})",
+            (message_id, job_id, *_values(UNFINISHED)),
         )
 
     async def attach_provider_job(self, job_id: int, provider_job_id: str, at: float) -> None:

@@ -19,6 +19,7 @@ from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_htt
 from bot.logs import redact
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings
+from bot.web.setup import install_editor
 
 log = logging.getLogger(__name__)
 _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
@@ -67,7 +68,8 @@ async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSess
     )
     server = None
     if secret is not None:
-        server = HookServer(watcher, secret, lambda: _status(service))
+        server = HookServer(watcher, secret, lambda: _status(service), adopt=service.adopt)
+        await install_editor(server.app, store, service, session, settings.public_base_url or "")
         await server.start(settings.webhook_host, settings.webhook_port)
     try:
         async with MjBot(settings, store, service, events, session) as bot:

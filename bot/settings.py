@@ -61,13 +61,19 @@ class Settings:
     owner_ids: frozenset[int] = frozenset()
     allowed_guild_ids: frozenset[int] = frozenset()  # empty: every server the bot is in
     log_level: str = "INFO"
-    webhook_base_url: str | None = None
+    # Where the bot's web server is reachable: TT API callbacks and the Vary (Region) editor.
+    public_base_url: str | None = None
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the callback server must be reachable from outside
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
     poll_interval_scale: float = 1.0
     low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
     prices_file: Path | None = None  # None: next to the database
+
+    @property
+    def webhook_base_url(self) -> str | None:
+        """The old name of `public_base_url` (WEBHOOK_BASE_URL is still read as an alias)."""
+        return self.public_base_url
 
 
 class SettingsError(Exception):
@@ -173,7 +179,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         filter(None, (read.snowflake("ALLOWED_GUILD_IDS", guild) for guild in allowed))
     )
     log_level = read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
-    webhook_url = read.url("WEBHOOK_BASE_URL", None)
+    public_url = _public_url(read)
     host, port = _bind(read)
     webhook_secret = read.raw("WEBHOOK_SECRET")
     if webhook_secret and len(webhook_secret) < 16:
@@ -194,7 +200,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         owner_ids=owner_ids,
         allowed_guild_ids=allowed_guild_ids,
         log_level=log_level,
-        webhook_base_url=webhook_url,
+        public_base_url=public_url,
         webhook_host=host,
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
@@ -202,6 +208,18 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         low_balance_alert=low_balance,
         prices_file=prices_file,
     )
+
+
+def _public_url(read: _Reader) -> str | None:
+    """PUBLIC_BASE_URL, or its old name WEBHOOK_BASE_URL; both set must agree."""
+    public = read.url("PUBLIC_BASE_URL", None)
+    old = read.url("WEBHOOK_BASE_URL", None)
+    if public and old and public != old:
+        read.problem(
+            "PUBLIC_BASE_URL",
+            f"differs from WEBHOOK_BASE_URL (its old name), {public!r} vs {old!r}: set one.",
+        )
+    return public or old
 
 
 def _bind(read: _Reader) -> tuple[str, int]:

@@ -283,6 +283,20 @@ class Admin(
         await self._update(interaction, buttons_who=who.value)
         await self._done(interaction, f"Result buttons: {who.value} may press them.", True)
 
+    @app_commands.command(name="threads", description="Start a thread on each /imagine result")
+    @app_commands.describe(state="on: follow-ups of an /imagine go into its thread; off: channel")
+    @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
+    async def threads(self, interaction: discord.Interaction, state: Choice) -> None:
+        """Threads for /imagine results, on or off."""
+        on = state.value == "on"
+        await self._update(interaction, threads=on)
+        text = (
+            "🧵 Threads on: each /imagine result starts a thread, and its follow-ups go inside it."
+            if on
+            else "Threads off: follow-ups are posted in the channel, as replies to their parent."
+        )
+        await self._done(interaction, text, True)
+
     @app_commands.command(name="log", description="Set the audit channel (no channel = off)")
     @app_commands.describe(channel="Where audit entries go; leave empty to turn the log off")
     async def log(
@@ -414,6 +428,8 @@ class Admin(
             f"Jobs: {service.in_flight} in flight, {service.queued} queued"
             + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
             *await self._spend_lines(interaction),
+            # The database holds every server's jobs: an owner-wide fact.
+            f"Database: {_megabytes(await self.services.store.database_size())}" if owner else "",
             f"Last error: {last_text}" if owner else "",
             f"Up since <t:{int(self.started)}:R> · mjbot {__version__}",
         ]
@@ -454,6 +470,10 @@ def _builtin(word: str) -> str:
 
 def _credits(row: UsageRow) -> str:
     return ("~" if row.estimated else "") + f"{row.credits:g}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
 
 
 def _limit(value: int) -> str:

@@ -16,6 +16,7 @@ from bot.provider import ProviderError
 from bot.ui.actions import human_name
 from bot.ui.budget import PAYMENT_HOLD, budget_text, info_lines
 from bot.ui.context import Services, is_moderator, is_owner
+from bot.ui.lineage import family_lines
 from bot.ui.results import render
 from bot.ui.settings_panel import handle_modal, panel
 
@@ -120,8 +121,11 @@ class Member(commands.Cog):
         rendered = await render(found, self.services.http_session, used=used)
         message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
+        family = "\n".join(await family_lines(self.services.store, found))
         await interaction.followup.send(
-            f"Job {found.id} posted: {message.jump_url}", ephemeral=True
+            f"Job {found.id} posted: {message.jump_url}\n{family}"[:2000],
+            ephemeral=True,
+            suppress_embeds=True,
         )
 
     @app_commands.command(name="help", description="How to use mjbot on this server")
@@ -137,7 +141,8 @@ class Member(commands.Cog):
             value=(
                 "U1–U4 upscale one image · V1–V4 vary it · 🔄 reroll · 🌱 seed\n"
                 "After an upscale: Upscale (Subtle/Creative), Vary (Subtle/Strong), "
-                "Zoom Out, ⬅️➡️⬆️⬇️ pan\n/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four\n"
+                "🖌️ Vary (Region), Zoom Out, ⬅️➡️⬆️⬇️ pan\n"
+                "/describe: 1️⃣–4️⃣ imagine a prompt · 🎉 all four\n"
                 "A blurple button was already used; an upscale asks before running again."
             ),
             inline=False,

@@ -3,7 +3,8 @@
 Everything goes through the bot token and the channel endpoints, never the interaction
 token, which dies after 15 minutes (relax jobs and queues outlast it). A result is posted
 only by the caller that wins the store's post claim, so restarts and races never double-post;
-a post that fails is released and tried again, so a paid result is never dropped.
+a post that fails is released and tried again a bounded number of times; then the requester
+is told to use /show, where the result stays (bot/ui/undelivered.py).
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from bot.jobs.states import JobStatus
 from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
 from bot.ui.highlight import highlight_parent
+from bot.ui.lineage import progress_place, result_place, start_thread
 from bot.ui.results import DEFAULT_UPLOAD_LIMIT, Rendered, render
+from bot.ui.undelivered import followups_of, reason_of, report_undelivered
 
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
 # Jobs handled at once: uploads of different jobs overlap, each job's changes stay in order.
 PUBLISH_WORKERS: Final = 8
-RETRY_DELAY: Final = 30.0
+RETRY_DELAY: Final = 30.0  # doubled after each failed attempt
+MAX_ATTEMPTS: Final = 5  # then the requester is told to use /show (bot/ui/undelivered.py)
+MAX_ATTEMPTS_REFUSED: Final = 2  # 403 or 404: one more try, in case it was fixed at once
 
 
 @dataclass(slots=True)
@@ -52,6 +57,8 @@ class Publisher(commands.Cog):
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rendered: dict[int, Rendered] = {}  # posted results awaiting their DM copy
+        self._attempts: dict[int, int] = {}  # job id -> failed posts so far
+        self._opened: dict[int, int | None] = {}  # editor jobs: job id -> its progress message
 
     async def cog_load(self) -> None:
         """Start listening to the engine."""
@@ -73,6 +80,30 @@ class Publisher(commands.Cog):
             await self.publish(job)
         elif job.progress_message_id and job.channel_id:
             await self._show_progress(job)
+        elif job.kind is JobKind.INPAINT and job.channel_id:
+            await self._open_progress(job)
+
+    async def _open_progress(self, job: Job) -> None:
+        """A job from the web editor has no interaction to show it: post its progress line."""
+        if job.id in self._opened:
+            if (message_id := self._opened[job.id]) is not None:
+                await self._show_progress(replace(job, progress_message_id=message_id))
+            return
+        self._opened[job.id] = None  # claimed: events arriving meanwhile post nothing more
+        place = await progress_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.send(
+                preview_text(job),
+                allowed_mentions=discord.AllowedMentions.none(),
+                reference=place.reference,  # type: ignore[arg-type]  # None: not a reply
+            )
+        except discord.HTTPException as error:
+            log.warning("progress line of job %d not posted: %s", job.id, error)
+            return
+        self._opened[job.id] = message.id
+        await self.services.store.set_progress_message(job.id, message.id)
+        await self._show_progress(replace(job, progress_message_id=message.id))
 
     # -- progress -------------------------------------------------------------------------
 
@@ -148,34 +179,63 @@ class Publisher(commands.Cog):
                 self.bot.dispatch("job_published", job)
             return
         self._forget_progress(job.id)
+        if job.progress_message_id is None and self._opened.get(job.id):
+            job = replace(job, progress_message_id=self._opened[job.id])
+        self._opened.pop(job.id, None)
         try:
             message = await self._post(job)
-        except Exception:
-            log.exception("posting job %d failed; retrying in %.0fs", job.id, RETRY_DELAY)
+        except Exception as error:
             self._rendered.pop(job.id, None)
-            await store.release_post(job.id)
-            self._spawn(self._retry(job.id))
+            await self._post_failed(job, error)
             return
+        self._attempts.pop(job.id, None)
+        followups_of(self.bot).forget(job.id)
         # Map the message to its job at once: its buttons must work as soon as it is seen.
-        await store.finish_post(job.id, message.id if message else None, job.channel_id)
+        channel_id = message.channel.id if message else job.channel_id
+        await store.finish_post(job.id, message.id if message else None, channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
         # Explicitly after the post (not by extension order): the audit entry links to it.
         self.bot.dispatch("job_published", job)
         if message is not None and job.status is JobStatus.SUCCEEDED:
-            await self._after_result(job)
+            await self._after_result(job, message)
         self._rendered.pop(job.id, None)
 
-    async def _after_result(self, job: Job) -> None:
+    async def _after_result(self, job: Job, message: discord.Message) -> None:
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
         try:
+            await start_thread(self.bot.http, self.services.store, job, message)
             await self._delete_progress(job)
             await highlight_parent(self.bot, self.services, job)
             await self._dm_copy(job)
         except Exception:
             log.exception("tidy-up after posting job %d failed", job.id)
 
-    async def _retry(self, job_id: int) -> None:
-        await asyncio.sleep(RETRY_DELAY)
+    async def _post_failed(self, job: Job, error: Exception) -> None:
+        """Try again later, a bounded number of times; then tell the requester to use /show."""
+        attempts = self._attempts.get(job.id, 0) + 1
+        refused = isinstance(error, (discord.Forbidden, discord.NotFound))
+        if attempts < (MAX_ATTEMPTS_REFUSED if refused else MAX_ATTEMPTS):
+            self._attempts[job.id] = attempts
+            delay = RETRY_DELAY * 2 ** (attempts - 1)
+            log.warning(
+                "posting job %d failed (%s); retrying in %.0fs",
+                job.id,
+                error,
+                delay,
+                exc_info=not isinstance(error, discord.HTTPException),  # a bug: show where
+            )
+            await self.services.store.release_post(job.id)
+            self._spawn(self._retry(job.id, delay))
+            return
+        self._attempts.pop(job.id, None)
+        log.warning("posting job %d failed %d times (%s); giving up", job.id, attempts, error)
+        # Shown as well as it can be: the result stays in the store for /show.
+        await self.services.store.finish_post(job.id)
+        if job.status is JobStatus.SUCCEEDED:
+            await report_undelivered(self.bot, job, reason_of(error))
+
+    async def _retry(self, job_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
         job = await self.services.store.get_job(job_id)
         if job is not None and job.posted_at is None:
             await self.publish(job)
@@ -185,14 +245,25 @@ class Publisher(commands.Cog):
             return None  # a seed is answered to its clicker (bot/ui/buttons.py), not posted
         if job.status is not JobStatus.SUCCEEDED:
             return await self._post_failure(job)
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        place = await result_place(self.services.store, job)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
         used = await self.services.service.used_actions(job.id)  # a re-post after a restart
         limit = self._upload_limit(job.guild_id)
         rendered = await render(job, self.services.http_session, limit, used)
         self._rendered[job.id] = rendered  # the DM copy reuses the downloaded image
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
-        return await rendered.send(channel, nonce=f"mj{job.id}")
+        try:
+            return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
+        except (discord.NotFound, discord.Forbidden):
+            if place.channel_id == job.channel_id:
+                raise
+        # The parent's thread was deleted or closed to the bot: post where it was asked.
+        log.info("job %d: thread %d unavailable, posting in the channel", job.id, place.channel_id)
+        place = await result_place(self.services.store, job, thread=False)
+        channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
+        rendered = await render(job, self.services.http_session, limit, used)
+        return await rendered.send(channel, nonce=f"mj{job.id}", reference=place.reference)
 
     async def _dm_copy(self, job: Job) -> None:
         """Send the requester a copy (image only: buttons in DMs would skip the server's checks)."""

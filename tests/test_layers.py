@@ -159,3 +159,25 @@ def test_sql_files_are_only_migrations() -> None:
     }
     assert sql_files
     assert {path.parent for path in sql_files} == {MIGRATIONS}
+
+
+@pytest.mark.parametrize("path", python_files("bot/web"), ids=lambda p: p.name)
+def test_web_never_imports_discord_or_the_ui(path: Path) -> None:
+    """The editor runs the jobs service; Discord is reached only through the publisher."""
+    forbidden = ("discord", "bot.ui", "cogs", "bot.app")
+    offending = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if any(is_under(module, package) for package in forbidden)
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize("path", python_files("bot/jobs", "bot/provider"), ids=lambda p: p.name)
+def test_jobs_and_provider_never_import_web(path: Path) -> None:
+    offending = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if is_under(module, "bot.web")
+    ]
+    assert offending == []

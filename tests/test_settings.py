@@ -57,6 +57,7 @@ def test_blank_values_count_as_unset() -> None:
         "ALLOWED_GUILD_IDS",
         "LOG_LEVEL",
         "WEBHOOK_BASE_URL",
+        "PUBLIC_BASE_URL",
         "WEBHOOK_BIND",
         "WEBHOOK_SECRET",
         "POLL_INTERVAL_SCALE",
@@ -285,3 +286,33 @@ def test_allowed_guild_ids_must_be_discord_ids() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(env(ALLOWED_GUILD_IDS="my-server, 42"))
     assert problem_names(caught.value) == ["ALLOWED_GUILD_IDS", "ALLOWED_GUILD_IDS"]
+
+
+def test_public_base_url_sets_where_the_web_server_is_reached() -> None:
+    settings = load_settings(env(PUBLIC_BASE_URL="https://mj.example.org/"))
+    assert settings.public_base_url == "https://mj.example.org"
+    assert settings.webhook_base_url == "https://mj.example.org"  # the old name still reads
+
+
+def test_webhook_base_url_is_an_alias_of_public_base_url() -> None:
+    settings = load_settings(env(WEBHOOK_BASE_URL="https://mj.example.org"))
+    assert settings.public_base_url == "https://mj.example.org"
+    both = load_settings(
+        env(PUBLIC_BASE_URL="https://mj.example.org", WEBHOOK_BASE_URL="https://mj.example.org/")
+    )
+    assert both.public_base_url == "https://mj.example.org"
+
+
+def test_public_and_webhook_base_urls_that_disagree_are_a_problem() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            env(PUBLIC_BASE_URL="https://a.example.org", WEBHOOK_BASE_URL="https://b.example.org")
+        )
+    assert problem_names(caught.value) == ["PUBLIC_BASE_URL"]
+    assert "set one" in caught.value.problems[0]
+
+
+def test_a_bad_public_base_url_is_a_problem() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(PUBLIC_BASE_URL="mj.example.org"))
+    assert problem_names(caught.value) == ["PUBLIC_BASE_URL"]

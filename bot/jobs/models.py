@@ -38,6 +38,8 @@ class Requester:
     # For the checks only (never stored): the member's roles, and whether they moderate here.
     role_ids: frozenset[int] = frozenset()
     is_admin: bool = False
+    # In a thread: the channel it belongs to, so a channel allow list also covers its threads.
+    parent_channel_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +97,11 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    thread_id: int | None = None  # the thread started from its result (threads on)
     result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
     estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)
+    # The provider's other link to the same image (discordImage next to cdnImage), if any.
+    alt_image_url: str | None = None
 
     @property
     def requester(self) -> Requester:
@@ -135,6 +140,7 @@ class GuildSettings:
     concurrent_limit: int = 0
     cooldown_s: int = 0
     guild_daily_limit: int = 0
+    threads: bool = False  # each /imagine result starts a thread for its follow-ups
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +152,16 @@ class Ban:
     reason: str
     banned_by: int
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EditorLink:
+    """A one-time Vary (Region) editor link as stored: who, which job, until when."""
+
+    nonce: str
+    job_id: int
+    requester: Requester
+    browser: str | None
+    expires_at: float
+    created_at: float
+    used_at: float | None

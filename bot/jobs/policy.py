@@ -150,7 +150,7 @@ class Policy:
 
     async def _place(self, who: Requester, guild: GuildSettings) -> None:
         allowed = await self._store.allowed_channels(guild.guild_id)
-        if allowed and who.channel_id not in allowed:
+        if allowed and who.channel_id not in allowed and who.parent_channel_id not in allowed:
             channels = " ".join(f"<#{channel}>" for channel in allowed[:10])
             raise NotAllowed(f"mjbot can't be used in this channel. Try {channels}.")
         if guild.required_role_id and guild.required_role_id not in who.role_ids:

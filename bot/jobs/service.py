@@ -19,9 +19,11 @@ from bot.jobs.display import blend_params, inherited
 from bot.jobs.events import JobEvents
 from bot.jobs.gate import Gate, Ticket
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
+from bot.jobs.orphans import Orphans
 from bot.jobs.policy import Policy, Verdict
 from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
+from bot.jobs.recording import SubmitRecorder
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
@@ -41,9 +43,13 @@ from bot.provider.models import (
 log = logging.getLogger(__name__)
 
 UNKNOWN_SUBMIT = (
-    "The bot stopped while sending this job, so it cannot tell whether Midjourney received "
-    "it, and it will post no result. It was not sent again, so you are not charged twice; "
+    "The bot stopped while sending this job and could not find it among Midjourney's recent "
+    "jobs, so it will post no result. It was not sent again, so you are not charged twice; "
     "ask again if you still want it."
+)
+UNCONFIRMED = (
+    "The TT API did not confirm this job, and it is not among Midjourney's recent jobs, so it "
+    "was most likely not received. It was not sent again, so you are not charged twice."
 )
 
 
@@ -93,6 +99,9 @@ class JobService:
         # server -> (job, requester) held back by a pause until /mj-admin resume
         self._parked: dict[int, set[tuple[int, int]]] = {}
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
+        self._recorder = SubmitRecorder(store, watcher, events, sleep=sleep)
+        self._orphans = Orphans(store, provider, self._recorder, on_lost=self._lost, sleep=sleep)
+        self._unconfirmed_texts: dict[int, str] = {}
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
 
@@ -103,8 +112,17 @@ class JobService:
         await self._store.release_all_post_claims()
         for job in await self._store.unposted_jobs():
             await self._events.emit(job)  # the publisher's post claim prevents doubles
+        orphans = []
         for job in await self._store.unfinished_jobs():
-            await self._recover(job)
+            if job.status is JobStatus.SUBMITTING:
+                # Sent, id never stored: it may run at the provider, so it holds a slot while
+                # it is looked for (bot/jobs/orphans.py). Never resent.
+                self._in_flight.add(job.id)
+                orphans.append(job)
+            else:
+                await self._recover(job)
+        self._orphans.start(orphans)
+        await self._recorder.sweep()
         await self.alerts.load()
         self._balance.start()
         if self.alerts.threshold > 0 or self.payment_hold:
@@ -126,6 +144,8 @@ class JobService:
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
+        await self._orphans.stop()
+        await self._recorder.stop()
         await self._balance.stop()
         await self._watcher.stop()
         await self._events.close()  # what the watcher reported still reaches Discord
@@ -133,12 +153,27 @@ class JobService:
     async def _recover(self, job: Job) -> None:
         if job.status is JobStatus.QUEUED:
             self._queue.add(job.id, job.user_id)
-        elif job.status is JobStatus.SUBMITTING:
-            # Row written, provider id never stored: the outcome is unknown. Never resend.
-            await self._fail(job.id, UNKNOWN_SUBMIT)
         else:
             self._in_flight.add(job.id)
             self._watcher.track(job, due_now=True)
+
+    async def adopt(self, job_id: int, provider_job_id: str) -> bool:
+        """A callback names this row as its owner: adopt the job if the row is an orphan."""
+        return await self._orphans.adopt(job_id, provider_job_id, "named by a callback")
+
+    async def _lost(self, job_id: int) -> None:
+        """An orphan was not found at the provider: report it, free its slot."""
+        await self._fail(job_id, self._unconfirmed_texts.pop(job_id, UNKNOWN_SUBMIT))
+        self._release(job_id)
+
+    def _unconfirmed(self, job: Job, error: ProviderError) -> None:
+        """Maybe accepted (5xx, timeout): never resent; kept SUBMITTING and looked for."""
+        log.warning(
+            "job %d: submit not confirmed (%s); looking for it at the provider", job.id, error
+        )
+        self.last_error = (self._clock(), str(error))
+        self._unconfirmed_texts[job.id] = UNCONFIRMED
+        self._orphans.start([job])
 
     # -- submitting -------------------------------------------------------------------------
 
@@ -177,8 +212,8 @@ class JobService:
         ticket: Ticket | None = None,
         parent_id: int | None = None,
     ) -> Job:
-        """Queue a /describe of one data URL."""
-        params = {"image": image}
+        """Queue a /describe of one data URL, or of an image URL (re-describe)."""
+        params = {"url": image} if image.startswith(("https://", "http://")) else {"image": image}
         new = NewJob(JobKind.DESCRIBE, mode, requester, params=params, parent_id=parent_id)
         return await self.submit(new, ticket)
 
@@ -233,7 +268,14 @@ class JobService:
         if failed and self._seeding.get(parent_id) is task:
             del self._seeding[parent_id]  # refused: the next click may ask again
 
-    async def inpaint(self, requester: Requester, parent: Job, mask: str, prompt: str) -> Job:
+    async def inpaint(
+        self,
+        requester: Requester,
+        parent: Job,
+        mask: str,
+        prompt: str,
+        ticket: Ticket | None = None,
+    ) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
         _check_parent(parent, None)
         params = {"parent": parent.provider_job_id, "mask": mask}
@@ -245,7 +287,7 @@ class JobService:
             parent_id=parent.id,
             params=params,
         )
-        return await self.submit(new)
+        return await self.submit(new, ticket)
 
     async def reserve(self, new: NewJob, batch: Sequence[NewJob] = ()) -> Ticket:
         """The one check of a request (pause, place, ban, words, mode, limits), under the
@@ -435,30 +477,28 @@ class JobService:
             if verdict is not None:
                 await self._held_back(job, verdict)
                 return None
-        if job is None or not await self._store.transition(job_id, JobStatus.SUBMITTING):
+        try:
+            sending = job is not None and await self._store.transition(job_id, JobStatus.SUBMITTING)
+        except Exception:
+            log.exception("job %d could not be prepared for sending; nothing was sent", job_id)
+            sending = False
+        if job is None or not sending:
             self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()
             return None
         try:
             provider_job_id = await self._provider.submit(self._request(job))
         except ProviderError as error:
+            if error.kind is ErrorKind.UNKNOWN_OUTCOME:
+                return self._unconfirmed(job, error)
             return await self._refused(job, error, caller_waits=caller_waits)
         except Exception:
             log.exception("unexpected error submitting job %d", job_id)
             error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
-            return await self._refused(job, error, caller_waits=caller_waits)
+            return self._unconfirmed(job, error)
         self._refusals = 0
-        now = self._clock()
-        changes = {"provider_job_id": provider_job_id, "submitted_at": now}
-        won = await self._store.transition(job_id, JobStatus.SUBMITTED, **changes)
-        if not won:  # cancelled while sending: still watched, so its slot frees when it ends
-            await self._store.attach_provider_job(job_id, provider_job_id, now)
-        submitted = await self._store.get_job(job_id)
-        if submitted is not None:
-            log.info("job %d submitted as %s", job_id, provider_job_id)
-            self._watcher.track(submitted)
-            if won:
-                await self._events.emit(submitted)
+        # Stored with retries, else watched from memory: the watcher frees the slot either way.
+        await self._recorder.record(job, provider_job_id, self._clock())
         return None
 
     async def _refused(
@@ -532,7 +572,9 @@ class JobService:
         self._admit()
 
     def _request(self, job: Job) -> SubmitRequest:
-        common = {"timeout": job.timeout_s, "hook_url": self._hook_url}
+        # The path names this row, so a callback finds it even if its id was never stored.
+        hook = f"{self._hook_url.rstrip('/')}/{job.id}" if self._hook_url else None
+        common = {"timeout": job.timeout_s, "hook_url": hook}
         mode = Mode(job.mode)
         params = job.params
         match job.kind:

@@ -320,6 +320,7 @@ def _result(snapshot: JobSnapshot) -> dict[str, object]:
         "progress": 100,
         "components": snapshot.components,
         "image_url": snapshot.image_url,
+        "alt_image_url": snapshot.alt_image_url,
         "images": snapshot.images,
         "seed": snapshot.seed,
         "prompts": snapshot.prompts,

@@ -60,12 +60,15 @@ class HookServer:
         watcher: Watcher,
         secret: str,
         status: Callable[[], dict[str, Any]] | None = None,
+        adopt: Callable[[int, str], Awaitable[bool]] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poke_spacing: float = POKE_SPACING,
     ) -> None:
         self._watcher = watcher
+        # Adopts an orphan a callback names (JobService.adopt); settable after construction.
+        self.adopt = adopt
         self._secret = secret.encode()
         self._status = status or dict
         self._clock = clock
@@ -79,6 +82,8 @@ class HookServer:
         self._runner: web.AppRunner | None = None
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_post("/ttapi/{secret}", self._callback)
+        # The bot's own job id in the path (bot/jobs/orphans.py); the path above stays valid.
+        self.app.router.add_post("/ttapi/{secret}/{job}", self._callback)
         self.app.router.add_get("/healthz", self._health)
         self.port: int | None = None
 
@@ -116,6 +121,11 @@ class HookServer:
             return web.json_response({"ok": False, "error": "not a JSON object"}, status=400)
         job_id = _job_id(body)
         known = bool(job_id) and self._poke(job_id or "")
+        row = request.match_info.get("job", "")
+        if job_id and not known and row.isdigit() and self.adopt is not None:
+            # An orphan: the provider knows the job, the row lacks its id. The watcher's
+            # fetch confirms the state, as for any callback.
+            known = await self.adopt(int(row), job_id) and self._poke(job_id)
         if not known:
             log.debug("hookUrl call for an unknown job %r ignored", job_id)
         # 200 either way: the TT API retries only on other answers, and there is nothing to retry.

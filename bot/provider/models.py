@@ -135,6 +135,7 @@ class JobSnapshot:
     height: int | None = None
     quota: float | None = None
     prompts: tuple[str, ...] = ()
+    alt_image_url: str | None = None  # discordImage when it differs from cdnImage
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,8 @@ def parse_snapshot(payload: Mapping[str, Any], job_id: str = "") -> JobSnapshot 
     job_id = str(payload.get("jobId") or parse_job_id(data) or job_id)
     action = _text(data.get("action")) or _text(data.get("actions"))
     prompt = _text(data.get("prompt"))
+    image_url = _text(data.get("cdnImage")) or _text(data.get("discordImage"))
+    alt_image_url = _text(data.get("discordImage"))
     return JobSnapshot(
         job_id=job_id,
         status=status,
@@ -174,7 +177,7 @@ def parse_snapshot(payload: Mapping[str, Any], job_id: str = "") -> JobSnapshot 
         action=action,
         progress=_progress(data.get("progress"), status),
         prompt=prompt,
-        image_url=_text(data.get("cdnImage")) or _text(data.get("discordImage")),
+        image_url=image_url,
         images=_strings(data.get("images")),
         components=_strings(data.get("components")),
         seed=_text(data.get("seed")),
@@ -182,6 +185,7 @@ def parse_snapshot(payload: Mapping[str, Any], job_id: str = "") -> JobSnapshot 
         height=_integer(data.get("height")),
         quota=_number(data.get("quota")),
         prompts=parse_describe_prompts(prompt) if action == "describe" and prompt else (),
+        alt_image_url=alt_image_url if alt_image_url != image_url else None,
     )
 
 

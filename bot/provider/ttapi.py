@@ -36,6 +36,7 @@ from bot.provider.models import (
     parse_job_id,
     parse_snapshot,
 )
+from bot.provider.recent import RecentJob, parse_recent_jobs
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,11 @@ class TTApiClient:
     async def info(self) -> AccountInfo:
         """The account's balance and queue size (free); retried on transient failures."""
         return parse_account(await self._call("GET", "info", paid=False))
+
+    async def recent_jobs(self, limit: int = 100) -> list[RecentJob]:
+        """The account's newest jobs, newest first (free; used to adopt orphans)."""
+        query = {"page": "1", "limit": str(min(limit, 100)), "order": "desc"}
+        return parse_recent_jobs(await self._call("GET", "fetch-list", params=query, paid=False))
 
     async def _call(
         self,

@@ -1,4 +1,4 @@
-"""The result buttons: one DynamicItem class whose custom_id is "mj:<job id>:<index>".
+"""The result buttons: one DynamicItem class whose custom_id is "mj1:<job id>:<index>".
 
 Registered with `bot.add_dynamic_items` in setup_hook, so a button works after any restart:
 everything it needs is in the custom_id and the database. Parsing does no I/O and never
@@ -18,9 +18,18 @@ from bot.errors import NotAllowed
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
+from bot.ui.editor_link import send_editor_link
 from bot.ui.errors import report_error
 from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
-from bot.ui.layout import ButtonSpec, actions_for, layout, parse_custom_id
+from bot.ui.layout import (
+    CUSTOM_ID_TEMPLATE,
+    INPAINT,
+    ButtonSpec,
+    actions_for,
+    layout,
+    parse_custom_id,
+    target_of,
+)
 from bot.ui.used import action_job, ask_before_repeating
 
 MAPPING_RETRIES = (0.2, 0.4)
@@ -31,12 +40,14 @@ STALE = (
 )
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?P<rest>.*)"):
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_TEMPLATE):
     """A button on a result: U1, V2, 🔄, Zoom Out 2x, 1️⃣, ..."""
 
-    def __init__(self, button: discord.ui.Button[Any]) -> None:
+    def __init__(
+        self, button: discord.ui.Button[Any], target: tuple[int, int] | None = None
+    ) -> None:
         super().__init__(button)
-        self.target = parse_custom_id(button.custom_id or "")
+        self.target = target or parse_custom_id(button.custom_id or "")
 
     @classmethod
     def from_spec(cls, spec: ButtonSpec, *, used: bool = False) -> JobButton:
@@ -55,7 +66,7 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mj:(?
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> JobButton:
         """Rebuild the button from the clicked component (no I/O here)."""
-        return cls(item)  # type: ignore[arg-type]
+        return cls(item, target_of(match))  # type: ignore[arg-type]
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Start the button's job; every error is answered ephemerally."""
@@ -91,9 +102,12 @@ async def press(interaction: discord.Interaction, target: tuple[int, int] | None
         await _imagine_all(interaction, job)
     elif action == SEED:
         await _seed(interaction, job)
+    elif action == INPAINT:
+        await send_editor_link(interaction, job)
     elif action == REDESCRIBE:
         new = NewJob(JobKind.DESCRIBE, job.mode, who, parent_id=job.id)
-        image = str(job.params.get("image", ""))
+        # The input left the database once sent (bot/jobs/inputs.py): the provider's copy.
+        image = str(job.params.get("image") or job.params.get("url") or job.image_url or "")
         await launch(
             interaction,
             new,

@@ -47,6 +47,8 @@ def subject(job: Job | NewJob) -> str:
         return f"{verb} {mention}"
     if job.kind is JobKind.SEED:
         return f"Seed for {mention}"
+    if job.kind is JobKind.INPAINT:
+        return f"{action_for('inpaint').verb} {mention}"
     return mention
 
 
@@ -106,8 +108,14 @@ def result_embed(job: Job, image: str | None) -> discord.Embed:
     embed = discord.Embed(colour=EMBED_COLOUR)
     if image:
         embed.set_image(url=image)
-    embed.set_footer(text=f"Job {job.id} · {job.mode}")
+    embed.set_footer(text=footer(job))
     return embed
+
+
+def footer(job: Job) -> str:
+    """'Job 12 · fast', with '· from job 7' when it was made from another result."""
+    parent = f" · from job {job.parent_id}" if job.parent_id is not None else ""
+    return f"Job {job.id} · {job.mode}{parent}"
 
 
 def describe_embeds(job: Job, image: str | None) -> list[discord.Embed]:

@@ -29,6 +29,8 @@ from bot.jobs.gate import Ticket
 from bot.jobs.models import Job, NewJob, Requester
 from bot.ui.context import is_moderator, services
 from bot.ui.embeds import preview_text
+from bot.ui.permissions import ensure_can_post
+from bot.ui.undelivered import followups_of
 
 Submit = Callable[[Requester, Ticket], Awaitable[Job]]
 
@@ -53,6 +55,7 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
         message_id,
         role_ids=frozenset(role.id for role in getattr(user, "roles", ())),
         is_admin=is_moderator(interaction),
+        parent_channel_id=_thread_parent(interaction),
     )
 
 
@@ -70,8 +73,17 @@ async def crowd(interaction: discord.Interaction) -> AsyncIterator[None]:
         _handling -= 1
 
 
+def _thread_parent(interaction: discord.Interaction) -> int | None:
+    """The channel a thread belongs to (threads of an allowed channel are allowed too)."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return channel.parent_id
+    return None
+
+
 async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) -> Job:
     """Check, submit, and show the progress line once the provider has taken the job."""
+    ensure_can_post(interaction)  # before any spend: a result nobody can see is lost
     service = services(interaction).service
     ticket = await service.reserve(new)
 
@@ -95,6 +107,7 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
     # A private acknowledgement cannot carry the public progress line: post it instead.
     in_answer = (bool(done) or answered) and not interaction.extras.get(PRIVATE_ACK)
+    followups_of(interaction.client).remember(job.id, interaction, shows_progress=in_answer)
     showing = _show_progress(interaction, new, in_answer=in_answer)
     if await _shown(interaction, job, showing):
         await _dm_hint(interaction)
@@ -145,7 +158,9 @@ async def launch_in_channel(
 ) -> Job:
     """Start one more job of a request already checked (`ticket`) from an interaction already
     answered: its progress line is a new message, once the provider has taken the job."""
+    ensure_can_post(interaction)
     job = await submit(new.requester, ticket)
+    followups_of(interaction.client).remember(job.id, interaction, shows_progress=False)
     await _shown(interaction, job, _post_preview(interaction, new))
     return job
 

@@ -13,12 +13,14 @@ from typing import Final
 from bot.jobs.models import Job, JobKind
 from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED, action_for, rank
 
-CUSTOM_ID_PREFIX: Final = "mj:"
+# "mj1:<job id>:<index>". The version lets a later layout change the format without breaking
+# buttons already posted; "mj:<job id>:<index>" (before versions) still resolves the same way.
+CUSTOM_ID_PREFIX: Final = "mj1:"
+CUSTOM_ID_TEMPLATE: Final = r"mj1?:(?P<job>[0-9]{1,19}):(?P<index>[0-9]{1,3})"
 MAX_ROWS: Final = 5
 MAX_PER_ROW: Final = 5
-# Components offered by the TT API that a plain button cannot run: Vary (Region) needs a
-# mask drawn by the member and its own endpoint (/inpaint), which has no editor here yet.
-NO_BUTTON: Final = frozenset({"inpaint"})
+# Vary (Region): its button answers with a link to the mask editor (bot/ui/editor_link.py).
+INPAINT: Final = "inpaint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ def actions_for(job: Job) -> tuple[str, ...]:
     if job.kind is JobKind.DESCRIBE:
         prompts = tuple(f"prompt{number}" for number in range(1, len(job.prompts) + 1))
         return (*prompts[:4], IMAGINE_ALL, REDESCRIBE) if prompts else (REDESCRIBE,)
-    components = tuple(c for c in job.components if c not in NO_BUTTON)
+    components = job.components
     if "upsample1" in components and job.kind is not JobKind.SEED:
         return (*components, SEED)
     return components
@@ -56,8 +58,13 @@ def custom_id(job_id: int, index: int) -> str:
 
 def parse_custom_id(value: str) -> tuple[int, int] | None:
     """(job id, index) from a custom_id, or None when it is not one of ours."""
-    match = re.fullmatch(r"mj:([0-9]{1,19}):([0-9]{1,3})", value)
-    return (int(match[1]), int(match[2])) if match else None
+    match = re.fullmatch(CUSTOM_ID_TEMPLATE, value)
+    return target_of(match) if match else None
+
+
+def target_of(match: re.Match[str]) -> tuple[int, int]:
+    """(job id, index) from a match of CUSTOM_ID_TEMPLATE."""
+    return int(match["job"]), int(match["index"])
 
 
 def layout(job: Job) -> list[ButtonSpec]:

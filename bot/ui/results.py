@@ -20,6 +20,7 @@ import discord
 
 from bot.jobs.models import Job, JobKind
 from bot.ui.buttons import result_view
+from bot.ui.download import first_whole
 from bot.ui.embeds import allowed_mentions, describe_embeds, result_embed, result_text
 from bot.ui.fit import fit_to_limit, original_note
 
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
 MAX_SOURCE_BYTES: Final = 128 * 1024 * 1024  # a bigger download is linked, not re-encoded
-DOWNLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10)
 
 
 @dataclass(slots=True)
@@ -36,29 +36,32 @@ class Rendered:
 
     content: str
     embeds: list[discord.Embed]
-    file: discord.File | None
+    files: list[discord.File]
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
-    data: bytes | None = None  # the downloaded image, kept for a copy without a new download
+    # The uploads' bytes and names, kept for a copy without a second download.
+    data: tuple[tuple[bytes, str], ...] = ()
 
     def copy(self) -> Rendered:
-        """The same message without buttons (a DM copy), with a fresh file of the same bytes."""
-        file = None
-        if self.file is not None and self.data is not None:
-            file = discord.File(io.BytesIO(self.data), filename=self.file.filename)
-        return Rendered(self.content, self.embeds, file, None, self.mentions, self.data)
+        """The same message without buttons (a DM copy), with fresh files of the same bytes."""
+        files = [discord.File(io.BytesIO(data), filename=name) for data, name in self.data]
+        return Rendered(self.content, self.embeds, files, None, self.mentions, self.data)
 
     async def send(
-        self, channel: discord.abc.Messageable, nonce: str | None = None
+        self,
+        channel: discord.abc.Messageable,
+        nonce: str | None = None,
+        reference: discord.MessageReference | None = None,
     ) -> discord.Message:
         """Post it; with a nonce, Discord returns the earlier message instead of a double."""
         return await channel.send(
             self.content,
             embeds=self.embeds,
-            files=[self.file] if self.file else [],
+            files=self.files,
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
             nonce=nonce,
+            reference=reference,  # type: ignore[arg-type]  # None (the default): not a reply
         )
 
 
@@ -72,51 +75,49 @@ async def render(
 
     `used`: the job's actions that already succeeded (JobService.used_actions), highlighted.
     """
-    file, image, note = await _image(job, session, upload_limit)
+    files, image, note = await _image(job, session, upload_limit)
     describe = job.kind is JobKind.DESCRIBE
     embeds = describe_embeds(job, image) if describe else [result_embed(job, image)]
     if note:
         embeds[0].description = note
     view = result_view(job, used)
-    data = file.fp.getvalue() if file is not None and isinstance(file.fp, io.BytesIO) else None
-    return Rendered(result_text(job), embeds, file, view, allowed_mentions(job), data)
+    data = tuple(
+        (file.fp.getvalue(), file.filename) for file in files if isinstance(file.fp, io.BytesIO)
+    )
+    return Rendered(result_text(job), embeds, files, view, allowed_mentions(job), data)
 
 
 async def _image(
     job: Job, session: aiohttp.ClientSession, limit: int
-) -> tuple[discord.File | None, str | None, str | None]:
-    url = job.image_url
+) -> tuple[list[discord.File], str | None, str | None]:
+    """The uploads, the embed's image and a note: the result from any of its URLs (re-encoded
+    when too big, bot/ui/fit.py), else its four parts, else only its link."""
+    url = job.image_url or job.alt_image_url
     if not url:
-        return None, None, None
-    try:
-        data = await _download(session, url, MAX_SOURCE_BYTES)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-        log.warning("job %d image not uploaded (%s); linking it instead", job.id, error)
-        return None, url, None
-    name, note = f"mj_{job.id}{_extension(url)}", None
+        return [], None, None
+    found = await first_whole(session, (url, job.alt_image_url or ""), MAX_SOURCE_BYTES)
+    if found is None:
+        return await _parts(job, session, limit), url, None
+    data, name, note = found.data, f"mj_{job.id}{_extension(found.url)}", None
     if len(data) > limit:  # too big to upload as it is: re-encode it (bot/ui/fit.py)
         fitted = await fit_to_limit(data, limit)
         if fitted is None:
-            return None, url, None
-        data, name, note = (
-            fitted.data,
-            f"mj_{job.id}{fitted.extension}",
-            original_note(url, fitted, limit),
-        )
-    return discord.File(io.BytesIO(data), filename=name), f"attachment://{name}", note
+            return [], url, None
+        data, name = fitted.data, f"mj_{job.id}{fitted.extension}"
+        note = original_note(url, fitted, limit)
+    return [discord.File(io.BytesIO(data), filename=name)], f"attachment://{name}", note
 
 
-async def _download(session: aiohttp.ClientSession, url: str, limit: int) -> bytes:
-    async with session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
-        response.raise_for_status()
-        data = bytearray()  # read(n) returns one buffered chunk, not n bytes: loop
-        async for chunk in response.content.iter_chunked(1 << 16):
-            data += chunk
-            if len(data) > limit:
-                break
-    if len(data) > limit:
-        raise ValueError(f"image larger than the upload limit ({limit} bytes)")
-    return bytes(data)
+async def _parts(job: Job, session: aiohttp.ClientSession, limit: int) -> list[discord.File]:
+    """The grid's four parts (the provider's images[]) when the grid itself failed."""
+    parts = [await first_whole(session, (part,), limit // 4) for part in job.images[:4]]
+    if not parts or not all(parts):
+        log.warning("job %d image not uploaded; linking it instead", job.id)
+        return []
+    return [
+        discord.File(io.BytesIO(part.data), filename=f"mj_{job.id}_{n}{_extension(part.url)}")
+        for n, part in enumerate(filter(None, parts), start=1)
+    ]
 
 
 def _extension(url: str) -> str:

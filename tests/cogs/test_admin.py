@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
 from typing import Any
 
@@ -387,6 +388,7 @@ async def test_status_shows_the_tt_api_balance_to_owners(harness: Harness) -> No
     assert "TT API: reachable · balance 1000 credits" in followup.content
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
+    assert re.search(r"^Database: \d+\.\d MB$", followup.content, re.MULTILINE)
     assert len(harness.tt.calls_to("/info")) == 1
 
 
@@ -399,6 +401,7 @@ async def test_status_hides_owner_wide_facts_from_server_moderators(harness: Har
     assert "TT API: reachable\n" in followup.content
     assert "balance" not in followup.content
     assert "Last error" not in followup.content
+    assert "Database" not in followup.content
     assert "another server" not in followup.content
     assert "Jobs: 0 in flight, 0 queued" in followup.content
 

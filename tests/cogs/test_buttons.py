@@ -6,6 +6,7 @@ import discord
 import pytest
 
 from bot.jobs.models import Job
+from bot.ui.layout import actions_for
 from tests.cogs.conftest import Harness
 from tests.fakes.discord import (
     CHANNEL_ID,
@@ -62,11 +63,11 @@ async def test_u2_upscales_the_parent_job(
 @pytest.mark.parametrize(
     ("custom_id", "expected"),
     [
-        ("mj:999999:0", "does not belong"),  # a job that is not this message's
-        ("mj:garbage", "not valid"),  # not our format at all
-        ("mj:{job}:42", "does not belong"),  # beyond the job's buttons
+        ("mj1:999999:0", "does not belong"),  # a job that is not this message's
+        ("mj1:{job}:42", "does not belong"),  # beyond the job's buttons
+        ("mj:{job}:42", "does not belong"),  # the same, in the form before versions
     ],
-    ids=["other-job", "garbage", "index-beyond"],
+    ids=["other-job", "index-beyond", "index-beyond-legacy"],
 )
 async def test_forged_button_is_refused_privately(
     harness: Harness, grid: tuple[StoredMessage, Job], custom_id: str, expected: str
@@ -105,6 +106,26 @@ async def test_buttons_work_after_a_restart(
     assert job.parent_id == parent.id
     assert variation.content == f"**{PROMPT}** - Variations (Image #1) by <@{USER_ID}> (fast)"
     assert variation.rows()[0][0] == ("U1", None)  # a grid again, with its own buttons
+
+
+async def test_a_button_posted_before_versions_still_works(
+    harness: Harness, grid: tuple[StoredMessage, Job]
+) -> None:
+    """A result posted by an earlier version carries "mj:<job>:<index>"; clicking it works."""
+    message, parent = grid
+    index = next(
+        n for n, b in enumerate(message.buttons()) if b.get("custom_id", "").endswith(":4")
+    )
+    legacy = f"mj:{parent.id}:{index}"
+    message.components = [
+        {"type": 1, "components": [{**b, "custom_id": legacy}]} for b in [message.buttons()[index]]
+    ]
+
+    click = await harness.run(harness.discord.button_click(message, legacy))
+    _, job = await harness.result_of(click)
+
+    assert job.parent_id == parent.id
+    assert job.action == actions_for(parent)[index]
 
 
 # -- describe results ------------------------------------------------------------------------
@@ -156,12 +177,15 @@ async def test_imagine_all_starts_the_four_prompts(
     )
 
 
-async def test_redescribe_sends_the_same_image_again(
+async def test_redescribe_sends_the_provider_copy_of_the_image(
     harness: Harness, described: tuple[StoredMessage, Job]
 ) -> None:
-    message, _ = described
+    message, job = described
 
     await harness.click(message, "🔄")
 
+    # The input itself left the database once sent (bot/jobs/inputs.py).
     first, again = harness.tt_bodies("describe")
-    assert again["base64"] == first["base64"]
+    assert first["base64"].startswith("data:image/")
+    assert "base64" not in again
+    assert again["url"] == job.image_url

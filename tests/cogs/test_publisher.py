@@ -114,7 +114,7 @@ async def test_upscale_result_has_the_upscaled_buttons(harness: Harness) -> None
     assert upscaled.content == f"**{PROMPT}** - Image #2 <@{OTHER_USER_ID}>"
     assert upscaled.rows() == [
         [("Upscale (Subtle)", None), ("Upscale (Creative)", None)],
-        [("Vary (Subtle)", "🪄"), ("Vary (Strong)", "🪄")],
+        [("Vary (Subtle)", "🪄"), ("Vary (Strong)", "🪄"), ("Vary (Region)", "🖌️")],
         [("Zoom Out 2x", "🔍"), ("Zoom Out 1.5x", "🔍")],
         [(None, "⬅️"), (None, "➡️"), (None, "⬆️"), (None, "⬇️")],
     ]

@@ -53,9 +53,9 @@ async def test_buttons_of_a_result_posted_before_kill_9_work_after_restart(world
     assert body["action"] == "upsample1"
 
 
-async def test_kill_9_during_a_submit_is_reported_and_never_resent(world: World) -> None:
-    # The TT API takes the job, then the bot dies before reading the answer: paid or not,
-    # nobody can tell, so it must not be sent again.
+async def test_kill_9_during_a_submit_is_adopted_and_never_resent(world: World) -> None:
+    # The TT API takes the job, then the bot dies before reading the answer. It must not be
+    # sent again; the restarted bot finds it among the TT API's recent jobs and posts it.
     world.tt.fail_next("/imagine", 504, delay=5.0, accept_first=True)
     await world.imagine("an uncertain mountain")
     await until(lambda: world.tt.jobs)
@@ -64,16 +64,16 @@ async def test_kill_9_during_a_submit_is_reported_and_never_resent(world: World)
 
     await world.bot.restart()
 
-    def told() -> str | None:
-        texts = [post.content for post in world.discord.posts()]
-        return next((text for text in texts if "not sent again" in text), None)
+    await world.bot.wait_for_log(r"job \d+ adopted as provider job")
 
-    text = await until(told)
-    assert "an uncertain mountain" in text
-    assert f"<@{USER_ID}>" in text
-    assert "will post no result" in text  # and no promise that one may still come
+    def posted() -> list[StoredMessage]:
+        return [p for p in world.discord.posts() if p.content.startswith("**an uncertain")]
+
+    [result] = await until(posted, within=10.0)
+    assert result.mentions == [USER_ID]
+    assert result.attachments
     assert len(world.tt_bodies("imagine")) == 1
-    assert len(world.discord.posts()) == 1
+    assert world.discord.posts() == [result]
 
 
 async def test_kill_9_between_posting_and_recording_still_posts_once(world: World) -> None:

@@ -40,6 +40,7 @@ LABELS: Final = {
     "upscale_creative": "Upscale (Creative)",
     "high_variation": "Vary (Strong)",
     "low_variation": "Vary (Subtle)",
+    "inpaint": "Vary (Region)",
     "zoom_out_2": "Zoom Out 2x",
     "zoom_out_1_5": "Zoom Out 1.5x",
     "pan_left": "⬅️",

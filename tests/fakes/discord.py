@@ -364,6 +364,7 @@ class FakeDiscord:
         self.listeners: list[Listener] = []
         self._injected: list[Injected] = []
         self.closed_dms: set[int] = set()  # users who accept no DMs from the bot (close_dms)
+        self.app_permissions = APP_PERMISSIONS  # the bot's in interactions' channels
         self.left_guilds: list[int] = []  # DELETE /users/@me/guilds/{guild}, in order
         self._sequence = itertools.count()
         self._last_snowflake = 0
@@ -862,7 +863,7 @@ class FakeDiscord:
             "member": _member(user_id, permissions, roles),
             "token": record.token,
             "version": 1,
-            "app_permissions": str(APP_PERMISSIONS),
+            "app_permissions": str(self.app_permissions),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
@@ -903,6 +904,7 @@ class FakeDiscord:
         app.router.add_get(channel_message, self._get_message)
         app.router.add_patch(channel_message, self._edit_message)
         app.router.add_delete(channel_message, self._delete_message)
+        app.router.add_post(f"{channel_message}/threads", self._start_thread)
         app.router.add_get("/attachments/{channel}/{id}/{filename}", self._get_attachment)
         self.extra_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._unknown)  # last: everything else
@@ -1253,13 +1255,55 @@ class FakeDiscord:
             return _error(403, 50007, "Cannot send messages to this user")
         recorded = request[RECORDED]
         try:
+            reference = self._reference(channel_id, (recorded.json or {}).get("message_reference"))
             message = self._new_message(
                 channel_id, recorded.json or {}, recorded.files, source="channel", check_empty=True
             )
         except FormError as error:
             return _error(400, error.code, error.message, error.errors)
+        if reference is not None:
+            message.type = 19  # REPLY
+            message.extra["message_reference"] = reference
         await self._emit("MESSAGE_CREATE", message.payload())
         return _json(message.payload())
+
+    def _reference(
+        self, channel_id: int, reference: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """A reply's reference as Discord keeps it; a missing target fails unless told not to."""
+        if not reference:
+            return None
+        target = self.messages.get(_int(str(reference.get("message_id", ""))) or 0)
+        if target is None or target.deleted or target.channel_id != channel_id:
+            if reference.get("fail_if_not_exists", True):
+                raise FormError(
+                    "Invalid Form Body",
+                    errors={"message_reference": "Unknown message"},
+                )
+            return None  # Discord posts it as a plain message
+        return {"message_id": str(target.id), "channel_id": str(channel_id)}
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start a public thread from a message: the thread's id is the message's id."""
+        message = self._channel_message(request)
+        if isinstance(message, web.Response):
+            return message
+        if message.id in self.channels:
+            return _error(400, 160004, "A thread has already been created for this message")
+        name = str((request[RECORDED].json or {}).get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _error(400, 50035, "Invalid Form Body", {"name": "1 to 100 characters."})
+        thread = self.add_channel(message.id, name=name)
+        thread.update(type=11, parent_id=str(message.channel_id), owner_id=self.bot_user["id"])
+        thread.update(message_count=0, member_count=1, total_message_sent=0)
+        thread["thread_metadata"] = {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": _now_iso(),
+            "locked": False,
+        }
+        await self._emit("THREAD_CREATE", {k: v for k, v in thread.items() if k[0] != "_"})
+        return _json({k: v for k, v in thread.items() if not k.startswith("_")})
 
     def _channel_message(self, request: web.Request) -> StoredMessage | web.Response:
         channel_id = _int(request.match_info["channel"])

@@ -31,7 +31,7 @@ import uuid
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -68,6 +68,7 @@ UPSAMPLE_COMPONENTS = (
     "upscale_creative",
     "high_variation",
     "low_variation",
+    "inpaint",
     "zoom_out_2",
     "zoom_out_1_5",
     "pan_left",
@@ -206,6 +207,7 @@ class FakeJob:
     finished_early: bool = False
     notified: bool = False
     quantised: bool = False
+    created_wall: float = field(default_factory=time.time)  # what fetch-list shows
 
     def status(self, now: float) -> str:
         """PENDING_QUEUE, ON_QUEUE, SUCCESS or FAILED at fake time ``now``."""
@@ -239,10 +241,11 @@ class FakeJob:
             "status": LIST_STATUS[answer["status"]],
             "progress": data.get("progress"),
             "prompt": data.get("prompt", self.prompt),
-            "quota": data.get("quota"),
+            "quota": int(quota_for(self.action)),
             "discord_image": data.get("discordImage"),
             "cdn_image": data.get("cdnImage"),
             "message": answer["message"],
+            "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.created_wall)),
         }
         if full:  # the docs list no components: `full=False` leaves the extras out
             entry.update(
@@ -291,7 +294,7 @@ class FakeJob:
             components = default_components(self.action)
         data.update(
             quota=self.scenario.quota or quota_for(self.action),
-            discordImage=self.image_url(),
+            discordImage=self.image_url("_discord"),
             cdnImage=self.image_url(),
             width=1024,
             height=1024,
@@ -430,6 +433,10 @@ class FakeTTApi:
         # and a submit it cannot pay for is refused with 402, as the TT API does.
         self.balance: float | None = None
         self.image_bytes = make_png(2, 2)
+        # The CDN streams bodies as real ones do: in chunks with pauses (see _cdn).
+        self.cdn_chunk = 16 * 1024
+        self.cdn_pause = 0.002
+        self.cdn_cuts: dict[str, int] = {}  # file name -> bytes sent before the link drops
         self._next_scenarios: deque[Scenario] = deque()
         self._prompt_scenarios: list[tuple[str, Scenario]] = []
         self._fail_rules: list[FailRule] = []
@@ -771,10 +778,16 @@ class FakeTTApi:
         body = self._body(request)
         mask = _require_str(body, "mask")
         try:
-            base64.b64decode(mask, validate=True)
+            raw = base64.b64decode(mask, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ApiError(400, "base64 format error") from exc
         parent = self._parent(body)
+        # The mask must have the image's size (checked when both are PNGs: width, height in IHDR).
+        if (
+            raw[:8] == self.image_bytes[:8] == b"\x89PNG\r\n\x1a\n"
+            and raw[16:24] != self.image_bytes[16:24]
+        ):
+            raise ApiError(400, "mask size does not match the image")
         prompt = _optional_str(body, "prompt") or parent.prompt
         return self._accept("inpaint", prompt, parent.mode, body, parent.job_id)
 
@@ -793,22 +806,21 @@ class FakeTTApi:
         return _json(200, job.snapshot(self.clock()))
 
     async def _fetch_list(self, request: web.Request) -> web.Response:
-        """GET fetch-list: a page of the account's jobs, newest first unless order=asc."""
+        """GET fetch-list?page=&limit=&order=&status=: a page of the account's jobs, newest
+        first unless order=asc (limit at most 100)."""
         if self.fetch_list == "refused":
             raise web.HTTPNotFound()
         try:
-            page = int(request.query.get("page", "1"))
-            limit = int(request.query.get("limit", "10"))
+            page = max(1, int(request.query.get("page", "1")))
+            limit = min(100, max(1, int(request.query.get("limit", "10"))))
         except ValueError as exc:
             raise ApiError(400, "Parameter error") from exc
-        if page < 1 or not 1 <= limit <= 100:
-            raise ApiError(400, "Parameter error")
-        now = self.clock()
-        jobs = sorted(self.jobs.values(), key=lambda job: job.created_at)
+        jobs = sorted(self.jobs.values(), key=lambda job: job.created_wall)
         if request.query.get("order", "desc") != "asc":
             jobs.reverse()
-        wanted = request.query.get("status")
+        now = self.clock()
         entries = [job.list_entry(now, self.fetch_list == "full") for job in jobs]
+        wanted = request.query.get("status")
         if wanted:
             number = LIST_STATUS.get(wanted.upper(), wanted)
             entries = [entry for entry in entries if str(entry["status"]) == str(number)]
@@ -825,7 +837,26 @@ class FakeTTApi:
         }
         return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
 
-    async def _cdn(self, request: web.Request) -> web.Response:
-        if not request.match_info["name"].endswith(".png"):
+    def cut_cdn(self, name: str, after: int) -> None:
+        """Drop the connection after ``after`` bytes of ``name`` (its full length announced)."""
+        self.cdn_cuts[name] = after
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        """The image in ``cdn_chunk`` pieces with ``cdn_pause`` between them, as a CDN sends."""
+        name = request.match_info["name"]
+        if not name.endswith(".png"):
             raise web.HTTPNotFound()
-        return web.Response(body=self.image_bytes, content_type="image/png")
+        body = self.image_bytes
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        cut = self.cdn_cuts.get(name)
+        for start in range(0, len(body), self.cdn_chunk):
+            if cut is not None and start >= cut:
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            await response.write(body[start : start + self.cdn_chunk])
+            await asyncio.sleep(self.cdn_pause)
+        await response.write_eof()
+        return response

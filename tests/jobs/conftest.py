@@ -27,6 +27,7 @@ from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url
 from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
+from bot.provider.recent import RecentJob
 from bot.provider.ttapi import TTApiClient
 from tests.fakes.ttapi import FakeTTApi, Scenario
 
@@ -102,6 +103,10 @@ class RecordingProvider:
     async def info(self) -> AccountInfo:
         """Account info through the real client."""
         return await self._client.info()
+
+    async def recent_jobs(self, limit: int = 100) -> list[RecentJob]:
+        """The provider's newest jobs through the real client."""
+        return await self._client.recent_jobs(limit)
 
 
 class BatchingProvider(RecordingProvider):
@@ -251,6 +256,8 @@ async def engine(
             clock=clock,
             sleep=service_sleep,
         )
+        if server is not None:
+            server.adopt = service.adopt
         built_engine = Engine(fake, store, client, provider, events, watcher, service, server, seen)
         built.append(built_engine)
         if start:

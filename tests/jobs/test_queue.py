@@ -174,9 +174,11 @@ FLASH = Scenario(queue_seconds=0.0, run_seconds=0.02)
 async def test_a_second_user_is_not_stuck_behind_twenty_jobs(
     engine: EngineFactory, fake: FakeTTApi
 ) -> None:
-    # Long enough that no job ends while the 22 are being submitted (under CI load a submit
-    # takes milliseconds): a slot freed early would let A-3 start before B-1 even exists.
-    fake.scenario = Scenario(queue_seconds=0.0, run_seconds=0.4)
+    fake.scenario = FLASH
+    # The first two hold both slots until every job is queued (writes are fsynced: not instant;
+    # a slot freed early would let A-3 start before B-1 even exists).
+    fake.next_scenario(Scenario(queue_seconds=0.0, run_seconds=2.0))
+    fake.next_scenario(Scenario(queue_seconds=0.0, run_seconds=2.0))
     eng = await engine(max_in_progress=2, scale=0.005)
     a_jobs = [await eng.service.submit(new_job(f"A-{n}", user=A)) for n in range(1, 21)]
     b_jobs = [await eng.service.submit(new_job(f"B-{n}", user=B)) for n in range(1, 3)]

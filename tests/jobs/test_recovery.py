@@ -89,7 +89,8 @@ async def test_restart_resumes_running_requeues_queued_and_never_resends(
     after = await engine(max_in_progress=1)
 
     assert len(after.watcher) == 1  # the running job is watched again at once
-    assert after.service.in_flight == 1  # ...and holds the only slot
+    # ...and holds the only slot, as the unsent-or-not job does while it is looked for.
+    assert after.service.in_flight == 2
     assert [after.service.position(job.id) for job in (queued_1, queued_2, queued_3)] == [0, 1, 2]
     failed = await after.wait_for(sending.id, S.FAILED)
     assert failed.error == UNKNOWN_SUBMIT

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import JobRejected
 from bot.jobs.models import JobKind, Requester
-from bot.jobs.service import InvalidAction
+from bot.jobs.service import UNCONFIRMED, InvalidAction
 from bot.jobs.states import JobStatus
 from bot.provider import ErrorKind
 from tests.fakes.ttapi import UPSAMPLE_COMPONENTS, FakeTTApi, Scenario
@@ -165,20 +165,37 @@ async def test_a_banned_prompt_that_waited_is_reported_once(
     assert await eng.store.claim_post(waiting.id) is False
 
 
-async def test_a_5xx_on_submit_is_never_resent(engine: EngineFactory, fake: FakeTTApi) -> None:
+async def test_a_5xx_on_submit_is_never_resent_and_the_job_is_adopted(
+    engine: EngineFactory, fake: FakeTTApi
+) -> None:
     fake.fail_next("/imagine", 502, accept_first=True)  # accepted, but the answer is lost
     eng = await engine()
 
-    with pytest.raises(JobRejected) as caught:
-        await eng.service.submit(new_job("a costly cat"))
+    job = await eng.service.submit(new_job("a costly cat"))
 
-    assert caught.value.kind is ErrorKind.UNKNOWN_OUTCOME
+    assert job.status is S.SUBMITTING  # outcome unknown: looked for, not failed, not resent
+    done = await eng.wait_for(job.id, S.SUCCEEDED)
     assert len(fake.calls_to("/imagine")) == 1
-    assert len(fake.jobs) == 1
-    row = await eng.store.get_job(caught.value.job_id)
-    assert row is not None
-    assert row.status is S.FAILED
-    assert "not charged twice" in (row.error or "")
+    [tt_job] = fake.jobs
+    assert done.provider_job_id == tt_job
+    await until(lambda: eng.service.in_flight == 0)
+
+
+async def test_a_5xx_on_submit_that_created_nothing_is_reported_after_a_look(
+    engine: EngineFactory, fake: FakeTTApi
+) -> None:
+    fake.fail_next("/imagine", 502)  # refused by a proxy: the TT API never saw it
+    eng = await engine(max_in_progress=1)
+
+    job = await eng.service.submit(new_job("a costly cat"))
+
+    failed = await eng.wait_for(job.id, S.FAILED)
+    assert failed.error == UNCONFIRMED
+    assert "not charged twice" in failed.error
+    assert len(fake.calls_to("/imagine")) == 1
+    assert fake.jobs == {}
+    assert len(fake.calls_to("/fetch-list")) == 2  # looked twice before saying so
+    await until(lambda: eng.service.in_flight == 0)
 
 
 # --- cancel ----------------------------------------------------------------------------------

@@ -61,9 +61,10 @@ def test_hook_url_and_secret() -> None:
 
 async def test_the_provider_is_given_the_hook_url(engine: EngineFactory, fake: FakeTTApi) -> None:
     eng = await engine(**SLOW_POLLING)
-    await eng.service.submit(new_job())
+    job = await eng.service.submit(new_job())
     body = fake.calls_to("/imagine")[0].json
-    assert body["hookUrl"] == f"{eng.hook_base}/ttapi/{HOOK_SECRET}"
+    # The bot's own job id ends the path, so a callback names its row (bot/jobs/orphans.py).
+    assert body["hookUrl"] == f"{eng.hook_base}/ttapi/{HOOK_SECRET}/{job.id}"
 
 
 # --- callbacks that must change nothing -------------------------------------------------------

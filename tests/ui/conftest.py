@@ -71,8 +71,10 @@ _DEFAULTS: dict[str, Any] = {
     "next_poll_at": None,
     "post_claimed_at": None,
     "posted_at": _T0 + 61,
+    "thread_id": None,
     "result_prompt": None,
     "estimate": 3.0,
+    "alt_image_url": None,
 }
 assert set(_DEFAULTS) == {field.name for field in fields(Job)}, "make_job misses a Job field"
 

@@ -42,11 +42,20 @@ async def test_template_matches_and_round_trips(name: str) -> None:
         assert button.custom_id == spec.custom_id
 
 
-@pytest.mark.parametrize("value", GARBAGE)
-async def test_forged_custom_ids_have_no_target(value: str) -> None:
-    """Forged or garbage ids still build a button (no raise), just without a target."""
-    button = await rebuild(value)
-    assert button.target is None
+@pytest.mark.parametrize("value", [*GARBAGE, *(g.replace("mj:", "mj1:") for g in GARBAGE)])
+def test_garbage_custom_ids_do_not_match_the_template(value: str) -> None:
+    """The template is strict: garbage never reaches from_custom_id (no half-parsed target)."""
+    assert JobButton.__discord_ui_compiled_template__.fullmatch(value) is None
+
+
+def test_new_buttons_carry_the_versioned_prefix() -> None:
+    assert all(spec.custom_id.startswith("mj1:") for spec in layout(JOBS["grid"]))
+
+
+async def test_buttons_posted_before_versions_still_resolve() -> None:
+    """A result posted by an earlier version carries "mj:<job>:<index>": it still works."""
+    button = await rebuild("mj:42:3")
+    assert button.target == (42, 3)
 
 
 def test_result_view_mirrors_layout() -> None:

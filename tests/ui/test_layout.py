@@ -99,8 +99,16 @@ def test_post_upscale_set_fits_and_keeps_every_action() -> None:
     """Every post-upscale action gets exactly one button, within five rows of five (no seed)."""
     specs = layout(make_job(components=UPSCALED))
     assert_within_limits(specs)
-    # Every action but Vary (Region), which needs a mask editor (bot/ui/layout.py NO_BUTTON).
-    assert sorted(spec.action for spec in specs) == sorted(c for c in UPSCALED if c != "inpaint")
+    assert sorted(spec.action for spec in specs) == sorted(UPSCALED)
+
+
+def test_vary_region_sits_with_the_other_varies() -> None:
+    """🖌️ Vary (Region) joins Vary (Subtle) and (Strong), as on Midjourney's own bot."""
+    components = ("upscale_subtle", "high_variation", "low_variation", "inpaint", "zoom_out_2")
+    specs = layout(make_job(components=components))
+    assert shown(specs)[1] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
+    [region] = [spec for spec in specs if spec.action == "inpaint"]
+    assert region.emoji == "🖌️"
 
 
 def test_post_upscale_set_groups_like_midjourney() -> None:
@@ -160,8 +168,7 @@ def test_many_small_groups_merge_into_five_rows() -> None:
     components = (*GRID, *UPSCALED[:6], "inpaint", "zoom_out_2", "pan_up", "favorite")
     specs = layout(make_job(components=components))
     assert_within_limits(specs)
-    expected = [c for c in components if c != "inpaint"]  # no button for Vary (Region) yet
-    assert sorted(spec.action for spec in specs) == sorted((*expected, "seed"))
+    assert sorted(spec.action for spec in specs) == sorted((*components, "seed"))
 
 
 def test_huge_job_id_keeps_custom_id_short() -> None:
@@ -216,7 +223,7 @@ def test_custom_ids_point_at_their_action() -> None:
 def test_custom_id_round_trip(job_id: int, index: int) -> None:
     """custom_id -> parse_custom_id gives the same numbers back."""
     value = custom_id(job_id, index)
-    assert value.startswith("mj:")
+    assert value.startswith("mj1:")
     assert len(value) <= 100
     assert parse_custom_id(value) == (job_id, index)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from bot.jobs.store.base import migrations
 from bot.jobs.store.budgets import BudgetRows
 from bot.jobs.store.community import Community
+from bot.jobs.store.editor import EditorRows
 from bot.jobs.store.jobs import JobRows
 from bot.jobs.store.trust import TrustRows
 
 
-class Store(JobRows, Community, BudgetRows, TrustRows):
+class Store(JobRows, Community, BudgetRows, TrustRows, EditorRows):
     """Async access to the bot's database."""
 
 

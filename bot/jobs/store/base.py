@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Self
@@ -33,6 +34,7 @@ _CHANGEABLE: Final = frozenset(
         "progress",
         "components",
         "image_url",
+        "alt_image_url",
         "images",
         "seed",
         "prompts",
@@ -43,6 +45,12 @@ _CHANGEABLE: Final = frozenset(
         "finished_at",
         "next_poll_at",
     }
+)
+
+
+# Lists (recovery, usage, unposted results) never need params, which can hold MBs of input.
+LIST_COLUMNS: Final = ", ".join(
+    "'{}' AS params" if field.name == "params" else field.name for field in fields(Job)
 )
 
 
@@ -73,7 +81,9 @@ class StoreBase:
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit survives power loss. With NORMAL the last commits (SUBMITTING, then the
+        # provider's job id) could roll back, and recovery would not know a paid job exists.
+        await db.execute("PRAGMA synchronous = FULL")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
         return cls(db, clock)

@@ -19,6 +19,7 @@ _GUILD_COLUMNS: Final = (
     "concurrent_limit",
     "cooldown_s",
     "guild_daily_limit",
+    "threads",
 )
 
 
@@ -66,6 +67,7 @@ class Community(StoreBase):
             return GuildSettings(guild_id)
         values = dict(zip(_GUILD_COLUMNS, row, strict=True))
         values["paused"] = bool(values["paused"])
+        values["threads"] = bool(values["threads"])
         values["allowed_modes"] = tuple(filter(None, values["allowed_modes"].split(",")))
         return GuildSettings(guild_id, **values)
 
@@ -73,6 +75,7 @@ class Community(StoreBase):
         """Insert or replace a server's preferences."""
         values = [getattr(settings, column) for column in _GUILD_COLUMNS]
         values[_GUILD_COLUMNS.index("paused")] = int(settings.paused)
+        values[_GUILD_COLUMNS.index("threads")] = int(settings.threads)
         values[_GUILD_COLUMNS.index("allowed_modes")] = ",".join(settings.allowed_modes)
         columns = ", ".join(("guild_id", *_GUILD_COLUMNS, "updated_at"))
         await self._write(

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.jobs.models import Job, JobKind, NewJob
 from bot.jobs.states import FINISHED, IN_FLIGHT, UNFINISHED, JobStatus, predecessors
-from bot.jobs.store.base import _CHANGEABLE, StoreBase, _encode, _marks, _values
+from bot.jobs.store.base import _CHANGEABLE, LIST_COLUMNS, StoreBase, _encode, _marks, _values
 
 
 class JobRows(StoreBase):
@@ -58,16 +58,17 @@ class JobRows(StoreBase):
         return await self._one("SELECT * FROM jobs WHERE provider_job_id = ?", (provider_job_id,))
 
     async def unfinished_jobs(self) -> list[Job]:
-        """Every job not yet finished, oldest first (the queue's order)."""
+        """Every job not yet finished, oldest first (the queue's order); without params."""
         return await self._all(
-            f"SELECT * FROM jobs WHERE status IN ({_marks(UNFINISHED)}) ORDER BY id",
+            f"SELECT {LIST_COLUMNS} FROM jobs WHERE status IN ({_marks(UNFINISHED)}) ORDER BY id",
             _values(UNFINISHED),
         )
 
     async def unposted_jobs(self) -> list[Job]:
-        """Finished jobs whose outcome has not been shown yet, oldest first."""
+        """Finished jobs whose outcome has not been shown yet, oldest first; without params."""
         return await self._all(
-            f"""SELECT * FROM jobs WHERE posted_at IS NULL AND status IN ({_marks(FINISHED)})
+            f"""SELECT {LIST_COLUMNS} FROM jobs
+                WHERE posted_at IS NULL AND status IN ({_marks(FINISHED)})
                 ORDER BY id""",
             _values(FINISHED),
         )
@@ -135,6 +136,33 @@ class JobRows(StoreBase):
             "UPDATE jobs SET provider_job_id = ?, submitted_at = ? WHERE id = ?",
             (provider_job_id, at, job_id),
         )
+
+    async def replace_params(self, job_id: int, params: dict[str, Any]) -> None:
+        """Store new params (the inputs dropped once sent: bot/jobs/inputs.py)."""
+        await self._write("UPDATE jobs SET params = ? WHERE id = ?", (json.dumps(params), job_id))
+
+    async def sent_with_inputs(
+        self, after: int = 0, limit: int = 50
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(id, params) of jobs already sent whose params still hold input images, by id."""
+        async with self._db.execute(
+            """SELECT id, params FROM jobs WHERE id > ? AND status NOT IN ('queued', 'submitting')
+                 AND (params LIKE '%"image": %' OR params LIKE '%"images": %'
+                      OR params LIKE '%"mask": %')
+               ORDER BY id LIMIT ?""",
+            (after, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(int(row[0]), json.loads(row[1] or "{}")) for row in rows]
+
+    async def database_size(self) -> int:
+        """Bytes the database uses (pages in use; freed pages are reused, not counted)."""
+        async with self._db.execute(
+            "SELECT (page_count - freelist_count) * page_size "
+            "FROM pragma_page_count, pragma_freelist_count, pragma_page_size"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def set_seed(self, job_id: int, seed: str) -> None:
         """Cache a job's seed so asking again costs nothing."""
@@ -253,8 +281,8 @@ class JobRows(StoreBase):
     async def jobs_since(
         self, guild_id: int, since: float, user_id: int | None = None
     ) -> list[Job]:
-        """Every job of a server since a time, oldest first (for usage reports)."""
-        sql = "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ?"
+        """Every job of a server since a time, oldest first, without params (usage reports)."""
+        sql = f"SELECT {LIST_COLUMNS} FROM jobs WHERE guild_id = ? AND created_at >= ?"
         args: list[Any] = [guild_id, since]
         if user_id is not None:
             sql += " AND user_id = ?"

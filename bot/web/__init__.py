@@ -1,0 +1,1 @@
+"""The bot's own web pages, served by the same aiohttp server as the provider callbacks."""

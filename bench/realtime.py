@@ -44,6 +44,7 @@ class RealResult:
     calls: dict[str, int]  # endpoint -> calls the fake received
     fetches_per_job: list[int]  # single fetches of each job
     delays: list[float]  # seconds from each job's finish to its succeeded report
+    handoffs: list[float]  # seconds from the watcher storing a result to the subscriber
 
     def per_job(self, *endpoints: str) -> float:
         """Mean calls to the endpoints per job."""
@@ -56,10 +57,13 @@ class SlowPost(Reports):
     def __init__(self) -> None:
         super().__init__(time.monotonic)
         self.slow: str | None = None
+        self.handoffs: list[float] = []
 
     async def __call__(self, job: Job) -> None:
         """Record the report, then hold this job's worker like a slow upload would."""
         await super().__call__(job)
+        if job.status is JobStatus.SUCCEEDED and job.finished_at is not None:
+            self.handoffs.append(time.monotonic() - job.finished_at)
         if job.status is JobStatus.SUCCEEDED and self.slow in (None, job.provider_job_id):
             self.slow = job.provider_job_id
             await asyncio.sleep(SLOW_POST)
@@ -97,6 +101,7 @@ async def run_one(
                 async with asyncio.timeout(150):
                     await engine.reports.wait_for(jobs)
                 reported = dict(engine.reports.succeeded)
+                handoffs = list(getattr(engine.reports, "handoffs", []))
     finally:
         await fake.close()
     fetches = Counter(call.query.get("jobId") for call in fake.calls_to("/fetch"))
@@ -110,6 +115,7 @@ async def run_one(
         calls=dict(Counter(call.path.rsplit("/", 1)[-1] for call in fake.calls)),
         fetches_per_job=[fetches[job_id] for job_id in fake.jobs],
         delays=[reported[pid] - at for pid, at in sorted(finished.items(), key=lambda i: i[1])],
+        handoffs=handoffs,
     )
 
 

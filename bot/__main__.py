@@ -29,7 +29,7 @@ def main() -> int:
         # No traceback: the message says what is wrong and how to fix it.
         print(error.render(), file=sys.stderr)  # noqa: T201
         return EXIT_BAD_SETTINGS
-    setup_logging(settings.log_level, [settings.discord_token, settings.tt_api_key])
+    setup_logging(settings.log_level, settings.secrets())
     from bot.runner import run  # noqa: PLC0415 - settings errors need no discord import
 
     with contextlib.suppress(KeyboardInterrupt):

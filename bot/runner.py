@@ -9,6 +9,7 @@ import signal
 
 import aiohttp
 
+from bot.accounts import provider_pool
 from bot.app import MjBot
 from bot.jobs.events import JobEvents
 from bot.jobs.prices import PriceBook
@@ -17,11 +18,13 @@ from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_http
 from bot.logs import redact
-from bot.provider.ttapi import TTApiClient
+from bot.provider.pool import ProviderPool
 from bot.settings import Settings
 from bot.web.setup import install_editor
 
 log = logging.getLogger(__name__)
+# The demo draws in seconds and its fetches are local and free: poll it five times as often.
+DEMO_POLL_FACTOR = 0.2
 _closing: set[asyncio.Task[None]] = set()  # keeps the close task referenced until it is done
 
 
@@ -30,20 +33,22 @@ async def run(settings: Settings) -> None:
     store = await Store.open(settings.database_path)
     try:
         await store.migrate()
-        async with aiohttp.ClientSession() as session:
-            await _run_bot(settings, store, session)
+        async with aiohttp.ClientSession() as session, provider_pool(settings, session) as pool:
+            await _run_bot(settings, store, session, pool)
     finally:
         await store.close()
 
 
-async def _run_bot(settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
-    provider = TTApiClient(session, settings.tt_api_key.get(), settings.tt_api_base_url)
+async def _run_bot(
+    settings: Settings, store: Store, session: aiohttp.ClientSession, provider: ProviderPool
+) -> None:
     events = JobEvents()
+    demo_only = settings.providers == ("demo",)
     watcher = Watcher(
         store,
         provider,
         events,
-        scale=settings.poll_interval_scale,
+        scale=settings.poll_interval_scale * (DEMO_POLL_FACTOR if demo_only else 1.0),
         safety_net=settings.webhook_base_url is not None,
     )
     secret = None

@@ -14,6 +14,8 @@ from bot.provider.models import MODES
 
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URL: Final = "https://api.ttapi.io"
+DEFAULT_ACEDATA_URL: Final = "https://api.acedata.cloud"
+PROVIDER_NAMES: Final = ("ttapi", "mjproxy", "acedata", "demo")
 # A Discord bot token is three base64url parts joined by dots; checking the shape
 # catches the common paste mistakes (client secret, application id) before login.
 _TOKEN_SHAPE = re.compile(r"^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$")
@@ -67,6 +69,24 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: Secret | None = None
     poll_interval_scale: float = 1.0
+    providers: tuple[str, ...] = ("ttapi",)  # failover order
+    mjproxy_base_url: str | None = None
+    mjproxy_secret: Secret | None = None
+    acedata_token: Secret | None = None
+    acedata_base_url: str = DEFAULT_ACEDATA_URL
+
+    @property
+    def tt_api_keys(self) -> tuple[Secret, ...]:
+        """Each comma-separated TT API key: one account each."""
+        keys = (part.strip() for part in self.tt_api_key.get().split(","))
+        return tuple(Secret(key) for key in keys if key)
+
+    def secrets(self) -> list[Secret]:
+        """Every secret, for the log filter."""
+        found = [self.discord_token, self.tt_api_key, *self.tt_api_keys]
+        found += [self.mjproxy_secret, self.acedata_token, self.webhook_secret]
+        return [secret for secret in found if secret]
+
     low_balance_alert: float = 0.0  # credits; 0 = no low-balance alerts
     prices_file: Path | None = None  # None: next to the database
 
@@ -165,7 +185,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         "-> Reset Token.",
         check=lambda value: bool(_TOKEN_SHAPE.match(value)),
     )
-    api_key = read.secret("TT_API_KEY", "Copy it from your TT API dashboard (https://ttapi.io).")
+    providers = _providers(read)
+    api_key = Secret(read.raw("TT_API_KEY"))
+    if "ttapi" in providers:
+        how = (
+            "Copy it from your TT API dashboard (https://ttapi.io); several keys: comma-separated."
+        )
+        api_key = read.secret("TT_API_KEY", how)
     base_url = read.url("TT_API_BASE_URL", DEFAULT_BASE_URL) or DEFAULT_BASE_URL
     database = Path(read.raw("DATABASE_PATH") or "data/mjbot.db")
     mode = read.choice("DEFAULT_MODE", "fast", MODES, upper=False)
@@ -185,6 +211,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if webhook_secret and len(webhook_secret) < 16:
         read.problem("WEBHOOK_SECRET", "must be at least 16 characters (or empty to generate one).")
     scale = _scale(read)
+    extra = _other_providers(read, providers)
     low_balance = _credits(read, "LOW_BALANCE_ALERT")
     prices_file = _prices_file(read, database)
     if read.problems:
@@ -205,9 +232,44 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webhook_port=port,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         poll_interval_scale=scale,
+        providers=providers,
+        **extra,  # type: ignore[arg-type]
         low_balance_alert=low_balance,
         prices_file=prices_file,
     )
+
+
+def _providers(read: _Reader) -> tuple[str, ...]:
+    names = [part.strip().lower() for part in read.raw("PROVIDERS").split(",") if part.strip()]
+    unknown = [name for name in names if name not in PROVIDER_NAMES]
+    if unknown:
+        read.problem("PROVIDERS", f"unknown {unknown}; choose from {', '.join(PROVIDER_NAMES)}.")
+    if len(set(names)) != len(names):
+        read.problem("PROVIDERS", "lists a provider twice; list each once, in failover order.")
+    known = tuple(dict.fromkeys(name for name in names if name in PROVIDER_NAMES))
+    return known or ("ttapi",)
+
+
+def _other_providers(read: _Reader, providers: tuple[str, ...]) -> dict[str, object]:
+    """The midjourney-proxy and AceData settings; required only when listed in PROVIDERS."""
+    proxy_url = read.url("MJPROXY_BASE_URL", None)
+    if "mjproxy" in providers and not proxy_url and not read.raw("MJPROXY_BASE_URL"):
+        read.problem(
+            "MJPROXY_BASE_URL",
+            "is required when PROVIDERS lists mjproxy, e.g. https://proxy.example.org "
+            "(with a mode prefix if your reseller uses one: https://host/fast).",
+        )
+    proxy_secret = read.raw("MJPROXY_SECRET")
+    token = Secret(read.raw("ACEDATA_TOKEN"))
+    if "acedata" in providers:
+        token = read.secret("ACEDATA_TOKEN", "Copy it from https://platform.acedata.cloud.")
+    ace_url = read.url("ACEDATA_BASE_URL", DEFAULT_ACEDATA_URL) or DEFAULT_ACEDATA_URL
+    return {
+        "mjproxy_base_url": proxy_url,
+        "mjproxy_secret": Secret(proxy_secret) if proxy_secret else None,
+        "acedata_token": token or None,
+        "acedata_base_url": ace_url,
+    }
 
 
 def _public_url(read: _Reader) -> str | None:

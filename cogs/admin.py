@@ -21,9 +21,9 @@ from bot.jobs.ledger import DAY, UsageRow, usage, usage_csv
 from bot.jobs.models import GuildSettings
 from bot.jobs.moderation import ban_member
 from bot.jobs.words import DEFAULT_WORDS
-from bot.provider import ProviderError
 from bot.provider.models import MODES
 from bot.ui import budget as budget_ui
+from bot.ui.accounts import account_lines
 from bot.ui.actions import human_name
 from bot.ui.audit import post_audit
 from bot.ui.context import Services, is_moderator, is_owner
@@ -404,7 +404,7 @@ class Admin(
             held += " The hold after the TT API's 402 (balance used up) is lifted too."
         await self._done(interaction, f"▶️ mjbot is running again.{held}", True)
 
-    @app_commands.command(name="status", description="TT API, balance, jobs, last error, uptime")
+    @app_commands.command(name="status", description="Accounts, balance, jobs, last error, uptime")
     async def status(self, interaction: discord.Interaction) -> None:
         """Health at a glance."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -412,19 +412,10 @@ class Admin(
         # The balance and the last error are the owner's account, shared by every server:
         # another server's moderators have no business seeing them.
         owner = is_owner(interaction)
-        try:
-            info = await service.account()
-            api = (
-                f"reachable · balance {info.balance:g} credits"
-                if info.balance is not None and owner
-                else "reachable"
-            )
-        except ProviderError as error:
-            api = f"**unreachable**: {error.message}" if owner else "**unreachable**"
         last = service.last_error
         last_text = f"<t:{int(last[0])}:R>: {last[1][:300]}" if last else "none"
         lines = [
-            f"TT API: {api}",
+            *account_lines(await service.accounts(), owner=owner),
             f"Jobs: {service.in_flight} in flight, {service.queued} queued"
             + (" · ⛔ held: balance used up (402)" if service.payment_hold else ""),
             *await self._spend_lines(interaction),

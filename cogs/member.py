@@ -93,6 +93,8 @@ class Member(commands.Cog):
             position = positions.get(job.id)
             if position is not None:
                 state = f"queued, {position} ahead" if position else "queued, next up"
+                if waiting := service.waiting_reason():
+                    state = f"{state}, {waiting}"
             elif job.status is JobStatus.RUNNING:
                 state = f"running, {job.progress or 0}%"
             else:
@@ -118,7 +120,8 @@ class Member(commands.Cog):
         channel_id = interaction.channel_id or 0
         channel = self.bot.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
         used = await self.services.service.used_actions(found.id)
-        rendered = await render(found, self.services.http_session, used=used)
+        providers = self.services.service.providers
+        rendered = await render(found, self.services.http_session, used=used, providers=providers)
         message = await rendered.send(channel)
         await self.services.store.map_message(message.id, found.id, channel_id)
         family = "\n".join(await family_lines(self.services.store, found))

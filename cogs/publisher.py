@@ -143,7 +143,10 @@ class Publisher(commands.Cog):
 
     def _progress_text(self, job: Job, position: int | None) -> str:
         service = self.services.service
-        return progress_text(job, position, service.eta(job.id), held=service.payment_hold)
+        waiting = service.waiting_reason()
+        return progress_text(
+            job, position, waiting, held=service.payment_hold, eta=service.eta(job.id)
+        )
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -249,7 +252,8 @@ class Publisher(commands.Cog):
         channel = self.bot.get_partial_messageable(place.channel_id, guild_id=job.guild_id)
         used = await self.services.service.used_actions(job.id)  # a re-post after a restart
         limit = self._upload_limit(job.guild_id)
-        rendered = await render(job, self.services.http_session, limit, used)
+        providers = self.services.service.providers
+        rendered = await render(job, self.services.http_session, limit, used, providers=providers)
         self._rendered[job.id] = rendered  # the DM copy reuses the downloaded image
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.

@@ -18,11 +18,13 @@ from bot.settings import Secret
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl." + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9"
 API_KEY = "tt-key-4f1c9e2a7b3d"
 EXIT_BAD_SETTINGS = 2
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_bot(cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot`` in `cwd` with a bare environment plus `extra`."""
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd)}
+    # The checkout first on the path: the tests pass whether or not the project is installed.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(REPO_ROOT)}
     for name in ("SYSTEMROOT", "SYSTEMDRIVE", "TMPDIR", "TEMP", "TMP", "LANG"):
         if name in os.environ:
             env[name] = os.environ[name]

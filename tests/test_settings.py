@@ -241,6 +241,59 @@ def test_settings_are_frozen() -> None:
         settings.default_mode = "turbo"  # type: ignore[misc]
 
 
+# --- providers (issue 13) --------------------------------------------------------------------
+
+
+def test_providers_default_to_the_tt_api_and_keys_split_into_accounts() -> None:
+    assert load_settings(env()).providers == ("ttapi",)
+    settings = load_settings(env(TT_API_KEY=f" {API_KEY} , tt-second-key-99ab ,"))
+    assert [key.get() for key in settings.tt_api_keys] == [API_KEY, "tt-second-key-99ab"]
+    assert "tt-second-key-99ab" not in repr(settings)
+    assert all(key in settings.secrets() for key in settings.tt_api_keys)
+
+
+def test_the_demo_needs_no_provider_setting_at_all() -> None:
+    settings = load_settings({"DISCORD_TOKEN": TOKEN, "PROVIDERS": "demo"})
+    assert settings.providers == ("demo",)
+    assert settings.tt_api_keys == ()
+    assert settings.acedata_base_url == "https://api.acedata.cloud"
+
+
+def test_every_provider_in_failover_order() -> None:
+    settings = load_settings(
+        env(
+            PROVIDERS="TTAPI, mjproxy ,acedata,demo",
+            MJPROXY_BASE_URL="https://proxy.example.org/fast/",
+            MJPROXY_SECRET="proxy-secret-1234",
+            ACEDATA_TOKEN="ace-token-5678",
+            ACEDATA_BASE_URL="http://127.0.0.1:9/",
+        )
+    )
+    assert settings.providers == ("ttapi", "mjproxy", "acedata", "demo")
+    assert settings.mjproxy_base_url == "https://proxy.example.org/fast"
+    assert settings.mjproxy_secret == Secret("proxy-secret-1234")
+    assert settings.acedata_token == Secret("ace-token-5678")
+    assert settings.acedata_base_url == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("values", "missing"),
+    [
+        ({"PROVIDERS": "ttapi,demo"}, ["TT_API_KEY"]),
+        ({"PROVIDERS": "mjproxy"}, ["MJPROXY_BASE_URL"]),
+        ({"PROVIDERS": "acedata,mjproxy"}, ["MJPROXY_BASE_URL", "ACEDATA_TOKEN"]),
+        ({"PROVIDERS": "ttapi,midjourney"}, ["PROVIDERS", "TT_API_KEY"]),
+        ({"PROVIDERS": "demo,demo"}, ["PROVIDERS"]),
+    ],
+)
+def test_a_listed_provider_without_its_settings_is_named(
+    values: dict[str, str], missing: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"DISCORD_TOKEN": TOKEN, **values})
+    assert sorted(problem_names(caught.value)) == sorted(missing)
+
+
 # -- credit budgets (issue 16) ----------------------------------------------------------------
 
 

@@ -54,7 +54,8 @@ class NewJob:
     parent_id: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     timeout_s: int | None = None
-    provider: str = "ttapi"
+    provider: str = "ttapi"  # follow-ups: the parent's; new jobs: set when admitted
+    account: str | None = None
 
     @property
     def user_id(self) -> int:
@@ -97,6 +98,8 @@ class Job:
     next_poll_at: float | None
     post_claimed_at: float | None
     posted_at: float | None
+    account: str | None = None  # the pool's account key; None = the provider's first account
+    refs: dict[str, str] = field(default_factory=dict)  # what follow-ups send back
     thread_id: int | None = None  # the thread started from its result (threads on)
     result_prompt: str | None = None  # the prompt Midjourney reported (migration 008)
     estimate: float | None = None  # credits estimated at submit (bot/jobs/prices.py)

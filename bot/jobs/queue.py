@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from itertools import zip_longest
 
 
@@ -40,6 +41,18 @@ class FairQueue:
             if lane:
                 self._lanes[requester] = lane
             return job_id
+        return None
+
+    def pop_first(self, startable: Callable[[int], bool]) -> int | None:
+        """The first job in turn order that `startable` accepts (others keep their place)."""
+        for job_id in self.order():
+            if startable(job_id):
+                requester = next(r for r, lane in self._lanes.items() if job_id in lane)
+                self.remove(job_id)
+                lane = self._lanes.pop(requester, None)
+                if lane:  # like pop(): this requester's turn passes
+                    self._lanes[requester] = lane
+                return job_id
         return None
 
     def remove(self, job_id: int) -> bool:

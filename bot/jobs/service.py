@@ -1,7 +1,8 @@
 """Submitting jobs: the row first, then the admission queue, then the provider.
 
-At most `max_in_progress` jobs hold a provider slot at once (the TT API answers 499 past
-its cap); the rest wait in a persisted, fair queue and start as slots free.
+At most `max_in_progress` jobs hold a slot on each provider account at once (the TT API
+answers 499 past its cap); the rest wait in a persisted, fair queue and start as slots
+free (bot/jobs/admission.py decides which job goes to which account).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.errors import JobRejected, UserFacingError
-from bot.jobs.alerts import Alerts, BalanceMonitor
+from bot.jobs.admission import Admission
+from bot.jobs.alerts import Alerts
 from bot.jobs.budget import Budgets
 from bot.jobs.display import blend_params, inherited
 from bot.jobs.events import JobEvents
 from bot.jobs.gate import Gate, Ticket
 from bot.jobs.models import DEFAULT_TIMEOUTS, Job, JobKind, NewJob, Requester
 from bot.jobs.orphans import Orphans
+from bot.jobs.payments import Payments
 from bot.jobs.policy import Policy, Verdict
 from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
@@ -39,6 +42,7 @@ from bot.provider.models import (
     SeedRequest,
     SubmitRequest,
 )
+from bot.provider.pool import Account, AccountStatus, ProviderPool
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +80,20 @@ class JobService:
         self.budgets = Budgets(store, self.prices, clock)
         self._policy = policy or Policy(store, clock, budgets=self.budgets)
         self._gate = Gate(store, self._policy, clock, estimate=self.prices.estimate)
-        self._account = getattr(provider, "name", "ttapi")
         self.alerts = Alerts(store, low_balance_alert, clock=clock)
-        self._balance = BalanceMonitor(self.account, self.alerts, self._account)
         self.last_error: tuple[float, str] | None = None
         self._provider = provider
         self._events = events
         self._watcher = watcher
-        self._max = max_in_progress
         self._hook_url = hook_url
         self._clock = clock
         self._sleep = sleep
         self._queue = FairQueue()
-        self._in_flight: set[int] = set()
+        pool = provider if isinstance(provider, ProviderPool) else None
+        self._pool = pool or ProviderPool.single(provider, max_in_progress)
+        self._admission = Admission(self._pool, self._queue, sleep=sleep, wake=self._admit)
+        self._payments = Payments(self._pool, self.alerts, wake=self._admit)
         self._starting: dict[int, asyncio.Task[ProviderError | None]] = {}
-        self._hold_until = 0.0
-        self._refusals = 0
-        self._timer: asyncio.Task[None] | None = None
         self._waiters: dict[int, list[asyncio.Future[Job]]] = {}
         # grid job id -> its seed look-up under way, shared by every click until it finishes
         self._seeding: dict[int, asyncio.Task[Job]] = {}
@@ -100,7 +101,7 @@ class JobService:
         self._parked: dict[int, set[tuple[int, int]]] = {}
         self._callers: set[asyncio.Task[object]] = set()  # tasks inside submit()
         self._recorder = SubmitRecorder(store, watcher, events, sleep=sleep)
-        self._orphans = Orphans(store, provider, self._recorder, on_lost=self._lost, sleep=sleep)
+        self._orphans = Orphans(store, self._pool, self._recorder, on_lost=self._lost, sleep=sleep)
         self._unconfirmed_texts: dict[int, str] = {}
         watcher.on_settled = self._release
         events.subscribe(self._on_change)
@@ -117,16 +118,14 @@ class JobService:
             if job.status is JobStatus.SUBMITTING:
                 # Sent, id never stored: it may run at the provider, so it holds a slot while
                 # it is looked for (bot/jobs/orphans.py). Never resent.
-                self._in_flight.add(job.id)
+                self._admission.adopt(job)
                 orphans.append(job)
             else:
                 await self._recover(job)
         self._orphans.start(orphans)
         await self._recorder.sweep()
         await self.alerts.load()
-        self._balance.start()
-        if self.alerts.threshold > 0 or self.payment_hold:
-            self._balance.poke()
+        self._payments.start()
         if self.payment_hold:
             await self._announce_hold()
         self._watcher.start()
@@ -138,23 +137,23 @@ class JobService:
         Callers still inside `submit` get `grace` seconds to finish, so the store they are
         about to read is not closed under them on shutdown.
         """
-        if self._timer is not None:
-            self._timer.cancel()
+        await self._admission.stop()
         await asyncio.gather(*self._starting.values(), return_exceptions=True)
         callers = self._callers - {asyncio.current_task()}
         if callers:
             await asyncio.wait(callers, timeout=grace)
         await self._orphans.stop()
         await self._recorder.stop()
-        await self._balance.stop()
+        await self._payments.stop()
         await self._watcher.stop()
         await self._events.close()  # what the watcher reported still reaches Discord
 
     async def _recover(self, job: Job) -> None:
         if job.status is JobStatus.QUEUED:
+            self._admission.pin(job)
             self._queue.add(job.id, job.user_id)
         else:
-            self._in_flight.add(job.id)
+            self._admission.adopt(job)
             self._watcher.track(job, due_now=True)
 
     async def adopt(self, job_id: int, provider_job_id: str) -> bool:
@@ -222,7 +221,7 @@ class JobService:
     ) -> Job:
         """Queue a button press (upsample2, variation1, ...) on a finished job."""
         _check_parent(parent, action)
-        params = {"parent": parent.provider_job_id, **inherited(parent)}
+        params = {"parent": parent.provider_job_id, **inherited(parent), **_refs(parent)}
         new = NewJob(
             JobKind.ACTION,
             parent.mode,
@@ -231,6 +230,8 @@ class JobService:
             action=action,
             parent_id=parent.id,
             params=params,
+            provider=parent.provider,
+            account=parent.account,
         )
         return await self.submit(new, ticket)
 
@@ -243,7 +244,7 @@ class JobService:
         _check_parent(parent, None)
         pending = self._seeding.get(parent.id)
         if pending is None:
-            params = {"parent": parent.provider_job_id}
+            params = {"parent": parent.provider_job_id, **_refs(parent)}
             new = NewJob(
                 JobKind.SEED,
                 parent.mode,
@@ -251,6 +252,8 @@ class JobService:
                 prompt=parent.prompt,
                 parent_id=parent.id,
                 params=params,
+                provider=parent.provider,
+                account=parent.account,
             )
             pending = asyncio.create_task(self.submit(new, ticket))
             self._seeding[parent.id] = pending
@@ -278,7 +281,7 @@ class JobService:
     ) -> Job:
         """Queue Vary (Region) on an upscaled job; `mask` is plain base64, white = repaint."""
         _check_parent(parent, None)
-        params = {"parent": parent.provider_job_id, "mask": mask}
+        params = {"parent": parent.provider_job_id, "mask": mask, **_refs(parent)}
         new = NewJob(
             JobKind.INPAINT,
             parent.mode,
@@ -286,6 +289,8 @@ class JobService:
             prompt=prompt or parent.prompt,
             parent_id=parent.id,
             params=params,
+            provider=parent.provider,
+            account=parent.account,
         )
         return await self.submit(new, ticket)
 
@@ -319,11 +324,18 @@ class JobService:
             self._callers.discard(caller)  # type: ignore[arg-type]
 
     async def _submit(self, new: NewJob, ticket: Ticket | None) -> Job:
+        try:
+            new = self._admission.prepare(new)
+        except UserFacingError:
+            if ticket is not None:
+                self._gate.release(ticket)
+            raise
         timeout = new.timeout_s or DEFAULT_TIMEOUTS.get(new.mode, 300)
         job = await self._gate.create(_with_timeout(new, timeout), ticket)
         log.info(
             "job %d created: %s %s by user %d", job.id, job.kind, job.action or "", job.user_id
         )
+        self._admission.pin(job)
         self._queue.add(job.id, job.user_id)
         self._admit(waiting=job.id)
         task = self._starting.get(job.id)
@@ -345,6 +357,8 @@ class JobService:
         watched, until the provider is done with it, so the cap still holds.
         """
         queued = self._queue.remove(job_id)
+        if queued:
+            self._admission.release(job_id)  # drops a follow-up's pin; it held no slot
         if not await self._store.transition(job_id, JobStatus.CANCELLED, error=reason):
             return False
         log.info("job %d cancelled%s", job_id, "" if queued else " (still held by the provider)")
@@ -414,23 +428,36 @@ class JobService:
         return len(parked)
 
     async def account(self) -> AccountInfo:
-        """The provider account's balance (free call), fed to the alerts; raises ProviderError."""
-        info = await self._provider.info()
-        if info.balance is not None:
-            await self.alerts.observe_balance(self._account, info.balance)
-            self._admit()  # a top-up ends a pause caused by a 402
-        return info
+        """The first account's balance (free call), fed to the alerts; raises ProviderError."""
+        return await self._payments.look(self._pool.accounts[0])
 
     @property
     def payment_hold(self) -> bool:
-        """True while the provider's 402 (balance used up) holds every job in the queue."""
-        return self.alerts.paused(self._account)
+        """True while a 402 (balance used up) holds every account, so nothing starts."""
+        return self._payments.hold
 
     async def resume_payments(self) -> bool:
-        """Lift a 402 pause by hand (a moderator or owner); True if there was one."""
-        resumed = await self.alerts.resume(self._account)
-        self._admit()
-        return resumed
+        """Lift the 402 holds by hand (a moderator or owner); True if there was one."""
+        return await self._payments.resume()
+
+    async def accounts(self) -> list[AccountStatus]:
+        """Every provider account: health, balance, slots (free calls; a top-up is noticed)."""
+        statuses = await self._pool.statuses()
+        for account, status in zip(self._pool.accounts, statuses, strict=True):
+            if status.balance is not None:
+                await self._payments.observe(account, status.balance)
+        return statuses
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The configured providers, in failover order."""
+        return self._pool.providers
+
+    def waiting_reason(self) -> str | None:
+        """Why queued jobs are not starting, when every provider account is resting."""
+        if not self._queue or self.payment_hold:  # the hold has its own words (PAYMENT_HOLD)
+            return None
+        return self._admission.waiting_reason()
 
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""
@@ -447,7 +474,7 @@ class JobService:
     @property
     def in_flight(self) -> int:
         """Jobs holding a provider slot."""
-        return len(self._in_flight)
+        return self._pool.in_flight
 
     @property
     def queued(self) -> int:
@@ -457,18 +484,22 @@ class JobService:
     # -- admission --------------------------------------------------------------------------
 
     def _admit(self, waiting: int | None = None) -> None:
-        if self._clock() < self._hold_until or self.payment_hold:
-            return
-        while len(self._in_flight) < self._max:
-            job_id = self._queue.pop()
-            if job_id is None:
-                return
-            self._in_flight.add(job_id)
-            task = asyncio.create_task(self._start(job_id, caller_waits=job_id == waiting))
+        while (taken := self._admission.take()) is not None:
+            job_id, account = taken
+            task = asyncio.create_task(self._start(job_id, account, caller_waits=job_id == waiting))
             self._starting[job_id] = task
-            task.add_done_callback(lambda _, job_id=job_id: self._starting.pop(job_id, None))
+            task.add_done_callback(self._started)
 
-    async def _start(self, job_id: int, *, caller_waits: bool) -> ProviderError | None:
+    def _started(self, task: asyncio.Task[ProviderError | None]) -> None:
+        # A refused job may already be starting again on another account under the same
+        # id: forget only this attempt, so stop() still waits for the new one.
+        for job_id, running in list(self._starting.items()):
+            if running is task:
+                del self._starting[job_id]
+
+    async def _start(
+        self, job_id: int, account: Account, *, caller_waits: bool
+    ) -> ProviderError | None:
         job = await self._store.get_job(job_id)
         # Decisions taken while it waited (pause, ban, channel, role) apply before paying; a
         # job started the moment it was made was checked a moment ago, under the member's lock.
@@ -477,43 +508,46 @@ class JobService:
             if verdict is not None:
                 await self._held_back(job, verdict)
                 return None
+        where = {"provider": account.provider, "account": account.key}
         try:
-            sending = job is not None and await self._store.transition(job_id, JobStatus.SUBMITTING)
+            sending = job is not None and await self._store.transition(
+                job_id, JobStatus.SUBMITTING, **where
+            )
         except Exception:
             log.exception("job %d could not be prepared for sending; nothing was sent", job_id)
             sending = False
         if job is None or not sending:
-            self._in_flight.discard(job_id)  # cancelled while queued: the slot goes to the next
+            self._admission.release(job_id)  # cancelled while queued: the slot goes to the next
             self._admit()
             return None
         try:
-            provider_job_id = await self._provider.submit(self._request(job))
+            provider_job_id = await self._pool.submit_to(account, self._request(job))
         except ProviderError as error:
             if error.kind is ErrorKind.UNKNOWN_OUTCOME:
                 return self._unconfirmed(job, error)
-            return await self._refused(job, error, caller_waits=caller_waits)
+            return await self._refused(job, account, error, caller_waits=caller_waits)
         except Exception:
             log.exception("unexpected error submitting job %d", job_id)
             error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
             return self._unconfirmed(job, error)
-        self._refusals = 0
         # Stored with retries, else watched from memory: the watcher frees the slot either way.
         await self._recorder.record(job, provider_job_id, self._clock())
         return None
 
     async def _refused(
-        self, job: Job, error: ProviderError, *, caller_waits: bool
+        self, job: Job, account: Account, error: ProviderError, *, caller_waits: bool
     ) -> ProviderError | None:
-        self._in_flight.discard(job.id)
-        if error.kind is ErrorKind.BALANCE:
-            await self._payment_required(job, error)
-            return None
-        if error.kind in (ErrorKind.QUEUE_FULL, ErrorKind.RATE_LIMITED):
-            # Refused without being accepted: back in line, and admission pauses a while.
+        if self._admission.refused(job.id, account, error):
+            if error.kind is ErrorKind.BALANCE:
+                await self._payment_required(job, account, error)
+                return None
+            # Refused without being accepted (queue full, key rejected, unreachable): back
+            # in line; that account rests, and another one may take the job now.
+            log.info("job %d refused by %s (%s): back in the queue", job.id, account.key, error)
             if await self._store.transition(job.id, JobStatus.QUEUED):
                 self._queue.put_back(job.id, job.user_id)
                 await self._report(job.id)
-            self._hold(error)
+            self._admit()
             return None
         log.warning("job %d refused: %s", job.id, error)
         self.last_error = (self._clock(), str(error))
@@ -527,20 +561,19 @@ class JobService:
             await self._report(job.id)
         return error if caller_waits else None
 
-    async def _payment_required(self, job: Job, error: ProviderError) -> None:
-        # A 402 charges nothing: the job waits in line for a top-up instead of failing, and
-        # admission stops so no other job hits the same wall; the owners hear of it once.
+    async def _payment_required(self, job: Job, account: Account, error: ProviderError) -> None:
+        # A 402 charges nothing: the job waits in line (another account may take it at once)
+        # instead of failing; the held account takes no new job until a top-up or a resume,
+        # and the owners hear of it once.
         self.last_error = (self._clock(), str(error))
         requeued = await self._store.transition(job.id, JobStatus.QUEUED)
         if requeued:
             self._queue.put_back(job.id, job.user_id)
-        newly = not self.payment_hold
-        await self.alerts.payment_required(self._account)
-        self._balance.poke()  # learn the balance the pause started at
-        if newly:
-            await self._announce_hold()  # every waiting member sees why
+        if await self._payments.payment_required(account):
+            await self._announce_hold()  # every account is held: every waiting member sees why
         elif requeued:  # else it was cancelled while being sent, and reported as such
             await self._report(job.id)
+        self._admit()
 
     async def _announce_hold(self) -> None:
         """Report every queued job again, so their progress messages say why they wait."""
@@ -549,26 +582,16 @@ class JobService:
                 await self._events.emit(job)
 
     async def _held_back(self, job: Job, verdict: Verdict) -> None:
-        self._in_flight.discard(job.id)
         if verdict.wait and job.guild_id is not None:
+            self._admission.free(job.id)  # no slot while parked; a follow-up keeps its account
             self._parked.setdefault(job.guild_id, set()).add((job.id, job.user_id))
             log.info("job %d held back: its server is paused", job.id)
-        elif await self._store.transition(job.id, JobStatus.CANCELLED, error=verdict.reason):
+            self._admit()
+            return
+        self._admission.release(job.id)
+        if await self._store.transition(job.id, JobStatus.CANCELLED, error=verdict.reason):
             log.info("job %d cancelled before sending: %s", job.id, verdict.reason)
             await self._report(job.id)
-        self._admit()
-
-    def _hold(self, error: ProviderError) -> None:
-        self._refusals += 1
-        delay = error.retry_after or min(2.0 * 2 ** (self._refusals - 1), 60.0)
-        self._hold_until = self._clock() + delay
-        log.info("provider refused (%s): admission paused %.1fs", error.kind, delay)
-        if self._timer is None or self._timer.done():
-            self._timer = asyncio.create_task(self._resume_after(delay))
-
-    async def _resume_after(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._hold_until = 0.0
         self._admit()
 
     def _request(self, job: Job) -> SubmitRequest:
@@ -577,6 +600,7 @@ class JobService:
         common = {"timeout": job.timeout_s, "hook_url": hook}
         mode = Mode(job.mode)
         params = job.params
+        refs = tuple(sorted(params.get("refs", {}).items()))
         match job.kind:
             case JobKind.IMAGINE:
                 return ImagineRequest(job.prompt, mode, **common)
@@ -586,18 +610,18 @@ class JobService:
             case JobKind.DESCRIBE:
                 return DescribeRequest(params.get("image"), params.get("url"), mode, **common)
             case JobKind.ACTION:
-                return ActionRequest(params["parent"], job.action or "", **common)
+                return ActionRequest(params["parent"], job.action or "", **common, refs=refs)
             case JobKind.SEED:
-                return SeedRequest(params["parent"], **common)
+                return SeedRequest(params["parent"], **common, refs=refs)
             case JobKind.INPAINT:
-                return InpaintRequest(params["parent"], params["mask"], job.prompt, **common)
+                mask = params["mask"]
+                return InpaintRequest(params["parent"], mask, job.prompt, **common, refs=refs)
         raise ValueError(f"unknown job kind {job.kind}")  # pragma: no cover
 
     # -- reacting to changes ------------------------------------------------------------------
 
     def _release(self, job_id: int) -> None:
-        if job_id in self._in_flight:
-            self._in_flight.discard(job_id)
+        if self._admission.release(job_id):
             self._admit()
 
     async def _on_change(self, job: Job) -> None:
@@ -634,6 +658,11 @@ def _check_parent(parent: Job, action: str | None) -> None:
         raise InvalidAction("That job has not finished successfully, so it has no buttons yet.")
     if action is not None and action not in parent.components:
         raise InvalidAction("That button is not available on that job.", action)
+
+
+def _refs(parent: Job) -> dict[str, dict[str, str]]:
+    """What the parent's provider needs to act on it (proxy custom ids, AceData image id)."""
+    return {"refs": parent.refs} if parent.refs else {}
 
 
 def _with_timeout(new: NewJob, timeout: int) -> NewJob:

@@ -327,6 +327,7 @@ def _result(snapshot: JobSnapshot) -> dict[str, object]:
         # Describe's prompt field is its four prompts, already split above.
         "result_prompt": None if snapshot.prompts else snapshot.prompt,
         "quota": snapshot.quota,
+        "refs": dict(snapshot.refs),
     }
 
 

@@ -190,4 +190,6 @@ def _job_id(body: Any) -> str | None:
     value = body.get("jobId") or (
         (data.get("jobId") or data.get("job_id")) if isinstance(data, dict) else None
     )
+    # midjourney-proxy's notifyHook posts the task (`id`); AceData's callback has `task_id`.
+    value = value or body.get("task_id") or (body.get("id") if "data" not in body else None)
     return str(value) if value else None

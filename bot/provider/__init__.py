@@ -10,7 +10,7 @@ from bot.provider.models import AccountInfo, JobSnapshot, SubmitRequest
 
 
 class Provider(Protocol):
-    """What the job engine needs from an image API (TT API now; midjourney-proxy, AceData later)."""
+    """What the job engine needs from an image API: ttapi, mjproxy, acedata, demo, or a pool."""
 
     name: str
 

@@ -68,6 +68,8 @@ class ActionRequest:
     action: str
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ class SeedRequest:
     job_id: str
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,8 @@ class InpaintRequest:
     prompt: str | None = None
     timeout: int | None = None
     hook_url: str | None = None
+    # What the parent's provider needs to act on it: proxy custom ids, AceData's image id.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 SubmitRequest = (
@@ -136,6 +142,8 @@ class JobSnapshot:
     quota: float | None = None
     prompts: tuple[str, ...] = ()
     alt_image_url: str | None = None  # discordImage when it differs from cdnImage
+    # Provider data that follow-ups need (proxy: component -> customId; AceData: image_id).
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +170,10 @@ def parse_snapshot(payload: Mapping[str, Any], job_id: str = "") -> JobSnapshot 
     try:
         status = RemoteStatus(str(payload.get("status", "")).upper())
     except ValueError:
+        return None
+    if "data" not in payload and not _PROXY_FIELDS.isdisjoint(payload):
+        # A midjourney-proxy task (`id`, `imageUrl`, `buttons` at the top, no `data`) also
+        # says SUCCESS; it must not pass as a TT result with no image.
         return None
     data = payload.get("data")
     data = data if isinstance(data, Mapping) else {}
@@ -200,6 +212,7 @@ def parse_account(payload: Mapping[str, Any]) -> AccountInfo:
     )
 
 
+_PROXY_FIELDS: Final = frozenset({"id", "buttons", "imageUrl", "failReason", "submitTime"})
 _KEYCAP: Final = re.compile(r"^\s*(?:[1-9]\ufe0f?\u20e3|[1-9][.)])\s*")
 
 

@@ -53,11 +53,22 @@ def subject(job: Job | NewJob) -> str:
 
 
 def progress_text(
-    job: Job, position: int | None = None, eta: float | None = None, *, held: bool = False
+    job: Job,
+    position: int | None = None,
+    waiting: str | None = None,
+    *,
+    held: bool = False,
+    eta: float | None = None,
 ) -> str:
-    """The progress line while a job waits or runs; `held`: a 402 stopped admission."""
+    """The progress line while a job waits or runs.
+
+    `held`: a 402 stopped every account; `waiting`: why else nothing starts now; `eta`:
+    seconds until a running job should finish.
+    """
     if job.status is JobStatus.QUEUED and held:
         state = PAYMENT_HOLD
+    elif job.status is JobStatus.QUEUED and waiting:
+        state = f"Queued — {waiting}"
     elif job.status is JobStatus.QUEUED and position is not None:
         state = f"Queued — {position} ahead" if position else "Queued — next up"
     elif job.status is JobStatus.RUNNING and job.progress is not None:

@@ -26,6 +26,12 @@ from bot.ui.fit import fit_to_limit, original_note
 
 log = logging.getLogger(__name__)
 
+PROVIDER_NAMES: Final = {
+    "ttapi": "TT API",
+    "mjproxy": "midjourney-proxy",
+    "acedata": "AceData",
+    "demo": "Demo",
+}
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # Discord's per-file limit without boosts
 MAX_SOURCE_BYTES: Final = 128 * 1024 * 1024  # a bigger download is linked, not re-encoded
 
@@ -70,16 +76,22 @@ async def render(
     session: aiohttp.ClientSession,
     upload_limit: int = DEFAULT_UPLOAD_LIMIT,
     used: Collection[str] = (),
+    *,
+    providers: tuple[str, ...] = (),
 ) -> Rendered:
     """The result message of a succeeded job, with a fresh upload of its image.
 
     `used`: the job's actions that already succeeded (JobService.used_actions), highlighted.
+    With more than one provider configured, the footer says which one made it.
     """
     files, image, note = await _image(job, session, upload_limit)
     describe = job.kind is JobKind.DESCRIBE
     embeds = describe_embeds(job, image) if describe else [result_embed(job, image)]
     if note:
         embeds[0].description = note
+    if len(providers) > 1:
+        name = PROVIDER_NAMES.get(job.provider, job.provider)
+        embeds[-1].set_footer(text=f"{embeds[-1].footer.text} · {name}")
     view = result_view(job, used)
     data = tuple(
         (file.fp.getvalue(), file.filename) for file in files if isinstance(file.fp, io.BytesIO)

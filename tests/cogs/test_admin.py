@@ -385,7 +385,7 @@ async def test_status_shows_the_tt_api_balance_to_owners(harness: Harness) -> No
     assert answer.ephemeral
     [followup] = harness.discord.followups(payload["id"])
     assert followup.ephemeral
-    assert "TT API: reachable · balance 1000 credits" in followup.content
+    assert "TT API: healthy · balance 1000 · 0/10 in flight" in followup.content
     assert "Jobs: 0 in flight, 0 queued" in followup.content
     assert "Last error: none" in followup.content
     assert re.search(r"^Database: \d+\.\d MB$", followup.content, re.MULTILINE)
@@ -398,7 +398,7 @@ async def test_status_hides_owner_wide_facts_from_server_moderators(harness: Har
     payload = await harness.admin("status")
 
     [followup] = harness.discord.followups(payload["id"])
-    assert "TT API: reachable\n" in followup.content
+    assert "TT API: healthy · 0/10 in flight\n" in followup.content
     assert "balance" not in followup.content
     assert "Last error" not in followup.content
     assert "Database" not in followup.content
@@ -412,7 +412,7 @@ async def test_status_when_the_tt_api_refuses(harness: Harness) -> None:
     payload = await harness.admin("status")
 
     [followup] = harness.discord.followups(payload["id"])
-    assert "TT API: **unreachable**" in followup.content
+    assert "TT API: **unhealthy**: key rejected" in followup.content
 
 
 async def running_job(harness: Harness, prompt: str = "a slow red fox") -> tuple[Payload, int]:

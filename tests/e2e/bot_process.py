@@ -35,6 +35,11 @@ BOT_VARIABLES: Final = (
     "WEBHOOK_BIND",
     "WEBHOOK_SECRET",
     "POLL_INTERVAL_SCALE",
+    "PROVIDERS",
+    "MJPROXY_BASE_URL",
+    "MJPROXY_SECRET",
+    "ACEDATA_TOKEN",
+    "ACEDATA_BASE_URL",
 )
 # Log lines that mean something went wrong, whatever the test did.
 _BAD_LINE: Final = re.compile(r"Traceback|\b(ERROR|CRITICAL)\b")

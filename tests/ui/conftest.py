@@ -71,6 +71,8 @@ _DEFAULTS: dict[str, Any] = {
     "next_poll_at": None,
     "post_claimed_at": None,
     "posted_at": _T0 + 61,
+    "account": None,
+    "refs": {},
     "thread_id": None,
     "result_prompt": None,
     "estimate": 3.0,

@@ -238,5 +238,6 @@ def test_progress_bar_shows_percentage_mode_and_time_left(
 def test_a_running_job_shows_its_bar_and_time_left() -> None:
     job = make_job(status=JobStatus.RUNNING, progress=46, components=(), finished_at=None)
     assert (
-        progress_text(job, None, 20.0) == f"**a cat** - {MENTION} (▰▰▰▱▱▱ 46 % · fast · ~20 s left)"
+        progress_text(job, None, eta=20.0)
+        == f"**a cat** - {MENTION} (▰▰▰▱▱▱ 46 % · fast · ~20 s left)"
     )

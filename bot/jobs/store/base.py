@@ -44,6 +44,9 @@ _CHANGEABLE: Final = frozenset(
         "submitted_at",
         "finished_at",
         "next_poll_at",
+        "provider",
+        "account",
+        "refs",
     }
 )
 
@@ -143,6 +146,8 @@ def _values(statuses: Iterable[JobStatus]) -> tuple[str, ...]:
 
 
 def _encode(column: str, value: Any) -> Any:
+    if column == "refs":
+        return json.dumps(dict(value or {}))
     if column in _JSON_COLUMNS and value is not None:
         return json.dumps(list(value))
     return value
@@ -159,4 +164,5 @@ def _job(row: sqlite3.Row) -> Job:
     values["params"] = json.loads(values["params"] or "{}")
     for column in _JSON_COLUMNS:
         values[column] = _decode_list(values[column])
+    values["refs"] = json.loads(values.get("refs") or "{}")
     return Job(**values)

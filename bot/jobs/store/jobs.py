@@ -21,12 +21,13 @@ class JobRows(StoreBase):
         timeout = new.timeout_s or 300
         async with self._lock:
             cursor = await self._db.execute(
-                """INSERT INTO jobs (provider, parent_id, kind, action, status, prompt, mode,
-                       params, user_id, guild_id, channel_id, progress_message_id, timeout_s,
+                """INSERT INTO jobs (provider, account, parent_id, kind, action, status, prompt,
+                       mode, params, user_id, guild_id, channel_id, progress_message_id, timeout_s,
                        created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     new.provider,
+                    new.account,
                     new.parent_id,
                     new.kind.value,
                     new.action,

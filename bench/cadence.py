@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import API_KEY, VirtualTime, jittered_scenarios, running_engine, submit_all
-from tests.fakes.ttapi import FakeTTApi
+from bench.harness import API_KEY, VirtualTime, running_engine, submit_all
+from tests.fakes.ttapi import FakeTTApi, Scenario
 
-# A realistic fast job: about 5 s waiting in Midjourney's queue, then about 40 s running.
-FAST_QUEUE = (4.0, 6.0)  # seconds, uniform per job
-FAST_RUN = (36.0, 44.0)
+# A fast job as Midjourney runs it: 3 s queued, 45 s running, each ±25 % per job.
+FAST = Scenario(queue_seconds=3.0, run_seconds=45.0)
+JITTER = 0.25
 SERVICE_MAX_IN_PROGRESS = 500
 FAKE_MAX_IN_PROGRESS = 1000
 
@@ -33,18 +33,26 @@ class CadenceResult:
     fetches_per_job: list[int]
     delays: list[float]  # virtual seconds from the job's finish to its succeeded report
     virtual_seconds: float  # from the release of the clock to the last report
+    durations: str  # what the engine learned (DurationModel.dumps)
 
     def per_job(self, endpoint: str) -> float:
         """Mean calls to `endpoint` per job."""
         return self.calls.get(endpoint, 0) / self.jobs
 
 
-async def run(jobs: int, seed: int) -> CadenceResult:
+async def run(
+    jobs: int, seed: int, *, batch: bool = False, durations: str | None = None
+) -> CadenceResult:
     """Submit `jobs` fast jobs at virtual time 0 and let the watcher see them all finish."""
     time = VirtualTime()
-    fake = FakeTTApi(api_key=API_KEY, max_in_progress=FAKE_MAX_IN_PROGRESS, clock=time.clock)
-    for scenario in jittered_scenarios(random.Random(seed), jobs, FAST_QUEUE, FAST_RUN):
-        fake.next_scenario(scenario)
+    fake = FakeTTApi(
+        api_key=API_KEY,
+        max_in_progress=FAKE_MAX_IN_PROGRESS,
+        clock=time.clock,
+        scenario=FAST,
+        jitter=JITTER,
+        seed=random.Random(seed).randrange(2**32),
+    )
     base_url = await fake.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -54,6 +62,8 @@ async def run(jobs: int, seed: int) -> CadenceResult:
                 clock=time.clock,
                 sleep=time.sleep,
                 max_in_progress=SERVICE_MAX_IN_PROGRESS,
+                batch=batch,
+                durations=durations,
             ) as engine:
                 await submit_all(engine.service, jobs, "fast")
                 if len(engine.watcher) != jobs:
@@ -63,6 +73,7 @@ async def run(jobs: int, seed: int) -> CadenceResult:
                 async with asyncio.timeout(300):  # real seconds
                     await engine.reports.wait_for(jobs)
                 reported = dict(engine.reports.succeeded)
+                learned = engine.watcher.durations.dumps()
     finally:
         await fake.close()
     fetches = Counter(call.query.get("jobId") for call in fake.calls_to("/fetch"))
@@ -77,4 +88,5 @@ async def run(jobs: int, seed: int) -> CadenceResult:
         fetches_per_job=[fetches[job_id] for job_id in fake.jobs],
         delays=delays,
         virtual_seconds=max(reported.values()) - released_at,
+        durations=learned,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.jobs.durations import META_KEY
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job, Requester
 from bot.jobs.service import JobService
@@ -19,6 +20,7 @@ from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret
+from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
 from bot.provider.ttapi import TTApiClient
 from tests.fakes.ttapi import ManualClock, Scenario
 
@@ -99,6 +101,26 @@ class Engine:
     reports: Reports
 
 
+class SingleFetches:
+    """The TT API client without its batch capability: every look is its own fetch."""
+
+    def __init__(self, client: TTApiClient) -> None:
+        self.name = client.name
+        self._client = client
+
+    async def submit(self, request: SubmitRequest) -> str:
+        """Send a paid request."""
+        return await self._client.submit(request)
+
+    async def fetch(self, job_id: str) -> JobSnapshot:
+        """Look at one job."""
+        return await self._client.fetch(job_id)
+
+    async def info(self) -> AccountInfo:
+        """The account's balance."""
+        return await self._client.info()
+
+
 @asynccontextmanager
 async def running_engine(
     base_url: str,
@@ -108,19 +130,28 @@ async def running_engine(
     sleep: Sleep = asyncio.sleep,
     max_in_progress: int,
     hooks: bool = False,
+    batch: bool = True,
+    durations: str | None = None,
+    workers: int = 1,
+    reports: Reports | None = None,
 ) -> AsyncIterator[Engine]:
     """Open the store, wire the engine to the TT API at `base_url` and start it.
 
     With `hooks`, a HookServer listens on 127.0.0.1 (free port), its URL goes out as hookUrl
-    and the watcher polls only as a safety net.
+    and the watcher polls only as a safety net. Without `batch` every look is a single
+    fetch; `durations` (DurationModel.dumps) is what the engine has learned of past jobs;
+    `workers` is the report subscriber's pool (the publisher's is 8).
     """
     async with aiohttp.ClientSession() as session:
         store = await Store.open(db_path, clock)
         await store.migrate()
-        provider = TTApiClient(session, API_KEY, base_url)
+        if durations is not None:
+            await store.set_meta(META_KEY, durations)
+        client = TTApiClient(session, API_KEY, base_url)
+        provider = client if batch else SingleFetches(client)
         events = JobEvents()
-        reports = Reports(clock)
-        events.subscribe(reports)
+        reports = reports or Reports(clock)
+        events.subscribe(reports, workers=workers)
         watcher = Watcher(store, provider, events, clock=clock, sleep=sleep, safety_net=hooks)
         secret = new_secret()
         server = HookServer(watcher, secret) if hooks else None

@@ -10,21 +10,14 @@ from bot.ui.context import Services
 
 
 class Audit(commands.Cog):
-    """Listens after the publisher, so the entry can link to the posted result."""
+    """Hears from the publisher once a result is posted, so the entry can link to it."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.services: Services = bot  # type: ignore[assignment]
 
-    async def cog_load(self) -> None:
-        """Start listening to the engine."""
-        self.services.events.subscribe(self.on_job)
-
-    async def cog_unload(self) -> None:
-        """Stop listening."""
-        self.services.events.unsubscribe(self.on_job)
-
-    async def on_job(self, job: Job) -> None:
+    @commands.Cog.listener()
+    async def on_job_published(self, job: Job) -> None:
         """A finished job: post who asked for what and how it ended."""
         if not job.finished or job.guild_id is None:
             return

@@ -14,7 +14,7 @@ from bot.jobs.models import JobKind, NewJob
 from bot.provider.models import MODES
 from bot.ui.attachments import as_data_url, check_image
 from bot.ui.context import Services, resolve_mode
-from bot.ui.launch import launch, requester_of
+from bot.ui.launch import crowd, launch, requester_of
 from bot.ui.translate_flow import imagine_in_any_language
 
 MODE_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in MODES]
@@ -47,14 +47,15 @@ class Generate(commands.Cog):
         prompt = prompt.strip()
         if not prompt:
             raise PromptRejected("The prompt is empty: describe what you want to see.")
-        chosen = await self._mode(interaction, mode)
-        prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
-        new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
+        async with crowd(interaction):  # a burst is acknowledged before any database read
+            chosen = await self._mode(interaction, mode)
+            prompt = await self.bot.service.with_suffix(interaction.user.id, prompt)
+            new = NewJob(JobKind.IMAGINE, chosen, requester_of(interaction), prompt=prompt)
 
-        def start(final: str) -> Any:
-            return lambda r, t: self.bot.service.imagine(r, final, chosen, t)
+            def start(final: str) -> Any:
+                return lambda r, t: self.bot.service.imagine(r, final, chosen, t)
 
-        await imagine_in_any_language(interaction, new, start)
+            await imagine_in_any_language(interaction, new, start)
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into a new one")
     @app_commands.describe(

@@ -25,12 +25,14 @@ from bot.ui.context import Services
 from bot.ui.embeds import allowed_mentions, failure_text, preview_text, progress_text
 from bot.ui.highlight import highlight_parent
 from bot.ui.lineage import progress_place, result_place, start_thread
-from bot.ui.results import DEFAULT_UPLOAD_LIMIT, render
+from bot.ui.results import DEFAULT_UPLOAD_LIMIT, Rendered, render
 from bot.ui.undelivered import followups_of, reason_of, report_undelivered
 
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL: Final = 5.0  # at most one progress edit per message per 5 s
+# Jobs handled at once: uploads of different jobs overlap, each job's changes stay in order.
+PUBLISH_WORKERS: Final = 8
 RETRY_DELAY: Final = 30.0  # doubled after each failed attempt
 MAX_ATTEMPTS: Final = 5  # then the requester is told to use /show (bot/ui/undelivered.py)
 MAX_ATTEMPTS_REFUSED: Final = 2  # 403 or 404: one more try, in case it was fixed at once
@@ -54,12 +56,14 @@ class Publisher(commands.Cog):
         self.services: Services = bot  # type: ignore[assignment]
         self._progress: dict[int, _Progress] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._rendered: dict[int, Rendered] = {}  # posted results awaiting their DM copy
         self._attempts: dict[int, int] = {}  # job id -> failed posts so far
         self._opened: dict[int, int | None] = {}  # editor jobs: job id -> its progress message
 
     async def cog_load(self) -> None:
         """Start listening to the engine."""
-        self.services.events.subscribe(self.on_job)
+        # Its own bounded pool (bot/jobs/lanes.py): a slow upload holds up only its own job.
+        self.services.events.subscribe(self.on_job, workers=PUBLISH_WORKERS)
         self._refresh_queue.start()
 
     async def cog_unload(self) -> None:
@@ -139,7 +143,10 @@ class Publisher(commands.Cog):
 
     def _progress_text(self, job: Job, position: int | None) -> str:
         service = self.services.service
-        return progress_text(job, position, service.waiting_reason(), held=service.payment_hold)
+        waiting = service.waiting_reason()
+        return progress_text(
+            job, position, waiting, held=service.payment_hold, eta=service.eta(job.id)
+        )
 
     async def _edit(self, entry: _Progress, text: str) -> None:
         entry.shown, entry.edited_at = text, time.monotonic()
@@ -148,6 +155,8 @@ class Publisher(commands.Cog):
         )
         try:
             await message.edit(content=text, allowed_mentions=discord.AllowedMentions.none())
+            # Counted from when Discord has it: a slow request must not bunch the next one.
+            entry.edited_at = time.monotonic()
         except discord.NotFound:
             self._progress.pop(entry.job.id, None)  # deleted by someone: stop editing it
         except discord.HTTPException as error:
@@ -169,6 +178,8 @@ class Publisher(commands.Cog):
         """Post a finished job's outcome once, whoever else is trying."""
         store = self.services.store
         if not await store.claim_post(job.id):
+            if job.posted_at is not None:  # settled before it was reported (a refusal)
+                self.bot.dispatch("job_published", job)
             return
         self._forget_progress(job.id)
         if job.progress_message_id is None and self._opened.get(job.id):
@@ -177,6 +188,7 @@ class Publisher(commands.Cog):
         try:
             message = await self._post(job)
         except Exception as error:
+            self._rendered.pop(job.id, None)
             await self._post_failed(job, error)
             return
         self._attempts.pop(job.id, None)
@@ -185,8 +197,11 @@ class Publisher(commands.Cog):
         channel_id = message.channel.id if message else job.channel_id
         await store.finish_post(job.id, message.id if message else None, channel_id)
         log.info("job %d posted as message %s", job.id, message.id if message else None)
+        # Explicitly after the post (not by extension order): the audit entry links to it.
+        self.bot.dispatch("job_published", job)
         if message is not None and job.status is JobStatus.SUCCEEDED:
             await self._after_result(job, message)
+        self._rendered.pop(job.id, None)
 
     async def _after_result(self, job: Job, message: discord.Message) -> None:
         """Tidy-up once the result is safely posted; a failure here never re-posts it."""
@@ -239,6 +254,7 @@ class Publisher(commands.Cog):
         limit = self._upload_limit(job.guild_id)
         providers = self.services.service.providers
         rendered = await render(job, self.services.http_session, limit, used, providers=providers)
+        self._rendered[job.id] = rendered  # the DM copy reuses the downloaded image
         # A crash after Discord took the post but before it was recorded would post it again
         # on restart; the same nonce (Discord enforces it for a few minutes) prevents that.
         try:
@@ -259,7 +275,8 @@ class Publisher(commands.Cog):
         settings = await store.user_settings(job.user_id)
         if not settings.dm_copy:
             return
-        rendered = await render(job, self.services.http_session)
+        posted = self._rendered.pop(job.id, None)
+        rendered = posted.copy() if posted else await render(job, self.services.http_session)
         rendered.view = None
         try:
             user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)

@@ -146,6 +146,7 @@ class JobService:
         await self._recorder.stop()
         await self._payments.stop()
         await self._watcher.stop()
+        await self._events.close()  # what the watcher reported still reaches Discord
 
     async def _recover(self, job: Job) -> None:
         if job.status is JobStatus.QUEUED:
@@ -461,6 +462,10 @@ class JobService:
     def position(self, job_id: int) -> int | None:
         """How many queued jobs start before this one; None when it is not queued."""
         return self._queue.position(job_id)
+
+    def eta(self, job_id: int) -> float | None:
+        """Seconds until a running job should finish, as far as its progress tells."""
+        return self._watcher.eta(job_id)
 
     def positions(self) -> dict[int, int]:
         """Every queued job's position, computed in one pass (for refreshing many at once)."""

@@ -1,8 +1,11 @@
 """ONE loop that watches every job in flight.
 
 It sleeps until the earliest due fetch or until woken (a new job, a hookUrl poke), fetches
-what is due, stores each change with a conditional update and reports it once. Clock and
-sleep are injectable so tests and benchmarks can run on virtual time.
+what is due (with one batch call when the provider offers it, bot/jobs/batch.py), stores
+each change with a conditional update and reports it once, without waiting for Discord
+(bot/jobs/events.py). Job durations it sees shape the cadence (bot/jobs/durations.py) and
+are kept in the store's meta. Clock and sleep are injectable so tests and benchmarks can
+run on virtual time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.jobs.batch import Looker
+from bot.jobs.durations import META_KEY, DurationModel
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job
 from bot.jobs.polling import (
@@ -34,6 +39,10 @@ log = logging.getLogger(__name__)
 
 # Fetches sent at once when many jobs fall due together (hundreds in flight after a restart).
 FETCH_CONCURRENCY = 16
+# With a batch call, jobs due this soon (cadence seconds) join the call instead of waiting.
+BATCH_AHEAD = 1.0
+SAVE_EVERY = 30.0  # seconds between saves of the learned job durations
+SHOWN_MAX = 99  # the provider may say 100 % while still running; 100 % means a result
 
 
 @dataclass(slots=True)
@@ -43,6 +52,7 @@ class _Tracked:
     state: PollState
     deadline: float
     due: float
+    submitted: float  # clock time (the poll state counts in cadence seconds)
     poked: bool = False  # a callback came in; if a fetch is on the wire, fetch again after it
 
 
@@ -76,7 +86,42 @@ class Watcher:
         # Called with a job id once the provider is done with it (its slot is free again),
         # whether or not the outcome was stored: a cancelled job still held its slot until now.
         self.on_settled: Callable[[int], None] = lambda job_id: None
-        self.fetches = 0
+        self._looker = Looker(provider)
+        self._durations = DurationModel()
+        self._origin = clock()
+        self._saved_at = 0.0
+
+    @property
+    def durations(self) -> DurationModel:
+        """What the watcher has learned of job durations (saved in the store's meta)."""
+        return self._durations
+
+    @property
+    def fetches(self) -> int:
+        """Single fetches sent so far."""
+        return self._looker.single_calls
+
+    @property
+    def batch_fetches(self) -> int:
+        """Batch (fetch-list) calls sent so far."""
+        return self._looker.batch_calls
+
+    def eta(self, job_id: int) -> float | None:
+        """Seconds until a running job is expected to finish, if the looks tell."""
+        tracked = self._tracked.get(job_id)
+        finish = estimated_finish(tracked.state) if tracked is not None else None
+        if finish is None:
+            return None
+        return max(self._origin + finish * self._scale - self._clock(), 0.0)
+
+    def _cadence(self, at: float) -> float:
+        """Clock time in cadence seconds: a scaled-down cadence sees a scaled-up job."""
+        return (at - self._origin) / self._scale
+
+    def _next(self, tracked: _Tracked, now: float) -> float:
+        state = tracked.state
+        state.expected = self._durations.expectation(state.mode)
+        return next_delay(state, self._cadence(now), scale=self._scale, safety_net=self._safety_net)
 
     def __len__(self) -> int:
         return len(self._tracked)
@@ -86,16 +131,16 @@ class Watcher:
         if job.provider_job_id is None or job.id in self._tracked:
             return
         now = self._clock()
-        state = PollState(started_at=job.submitted_at or now, mode=job.mode)
-        delay = next_delay(state, now, scale=self._scale, safety_net=self._safety_net)
-        due = now if due_now else now + delay
+        state = PollState(started_at=self._cadence(job.submitted_at or now), mode=job.mode)
         tracked = _Tracked(
             job.id,
             job.provider_job_id,
             state,
             deadline(job.submitted_at or now, job.timeout_s),
-            due,
+            0.0,
+            job.submitted_at or now,
         )
+        due = now if due_now else now + self._next(tracked, now)
         self._tracked[job.id] = tracked
         self._by_provider_id[job.provider_job_id] = job.id
         self._schedule(tracked, due)
@@ -128,8 +173,17 @@ class Watcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+            await self._save_durations()
+
+    async def _save_durations(self) -> None:
+        if self._durations.changed:
+            self._durations.changed = False
+            self._saved_at = self._clock()
+            await self._store.set_meta(META_KEY, self._durations.dumps())
 
     async def _run(self) -> None:
+        # What this account's jobs took before the restart shapes the cadence from now on.
+        self._durations = DurationModel.loads(await self._store.get_meta(META_KEY))
         while True:
             due = self._take_due(self._clock())
             if due:
@@ -141,7 +195,11 @@ class Watcher:
 
     def _take_due(self, now: float) -> list[_Tracked]:
         due: dict[int, _Tracked] = {}
-        while self._heap and self._heap[0][0] <= now and len(due) < 256:
+        if not self._heap or self._heap[0][0] > now:
+            return []
+        # A batch call costs the same for one job or fifty: let jobs due soon join it.
+        horizon = now + BATCH_AHEAD * self._scale if self._looker.batching else now
+        while self._heap and self._heap[0][0] <= horizon and len(due) < 256:
             when, _, job_id = heapq.heappop(self._heap)
             tracked = self._tracked.get(job_id)
             # Skip stale heap entries: untracked jobs, or jobs rescheduled since.
@@ -162,22 +220,31 @@ class Watcher:
                 future.cancel()  # type: ignore[union-attr]
 
     async def _poll_all(self, due: list[_Tracked]) -> None:
+        now = self._clock()
+        for tracked in [tracked for tracked in due if now > tracked.deadline]:
+            await self._give_up(tracked)
+        due = [tracked for tracked in due if now <= tracked.deadline]
+        for tracked in due:
+            tracked.poked = False
+        found = await self._looker.look([tracked.provider_job_id for tracked in due])
+        for tracked in due:
+            snapshot = found.get(tracked.provider_job_id)
+            if snapshot is not None and tracked.job_id in self._tracked:
+                tracked.state.failures = 0
+                await self.apply(tracked.job_id, snapshot)
         limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
         async def one(tracked: _Tracked) -> None:
             async with limit:
                 await self._poll(tracked)
 
-        await asyncio.gather(*(one(tracked) for tracked in due))
+        # Not in the batch answer (or no batch call): each on its own; never a failure.
+        alone = [tracked for tracked in due if tracked.provider_job_id not in found]
+        await asyncio.gather(*(one(tracked) for tracked in alone))
 
     async def _poll(self, tracked: _Tracked) -> None:
-        if self._clock() > tracked.deadline:
-            await self._give_up(tracked)
-            return
-        self.fetches += 1
-        tracked.poked = False
         try:
-            snapshot = await self._provider.fetch(tracked.provider_job_id)
+            snapshot = await self._looker.fetch(tracked.provider_job_id)
         except ProviderError as error:
             tracked.state.failures += 1
             delay = failure_delay(tracked.state.failures, scale=self._scale)
@@ -197,27 +264,29 @@ class Watcher:
         """Store and report what a fetch returned; schedule the next fetch if unfinished."""
         tracked = self._tracked.get(job_id)
         if snapshot.status is RemoteStatus.SUCCESS:
+            if tracked is not None:
+                self._durations.learn(tracked.state, self._cadence(self._clock()))
             await self._finish(job_id, JobStatus.SUCCEEDED, _result(snapshot))
+            if self._clock() - self._saved_at >= SAVE_EVERY:
+                await self._save_durations()
         elif snapshot.status is RemoteStatus.FAILED:
             reason = snapshot.message or "Midjourney reported the job as failed."
             await self._finish(job_id, JobStatus.FAILED, {"error": reason})
         elif tracked is not None:
             now = self._clock()
-            tracked.state.observe(now, snapshot.progress)
-            due = now + next_delay(
-                tracked.state, now, scale=self._scale, safety_net=self._safety_net
-            )
-            # An aimed fetch (a rate is known) stays exact; a poke during the fetch wins.
-            aimed = estimated_finish(tracked.state) is not None
+            running = snapshot.status is RemoteStatus.RUNNING
+            tracked.state.observe(self._cadence(now), snapshot.progress, running=running)
+            due = now + self._next(tracked, now)
+            # An aimed fetch (the job was seen running) stays exact; a poke during it wins.
+            aimed = tracked.state.running_since is not None
             due = now if tracked.poked else due
-            if snapshot.progress is not None and await self._store.record_progress(
-                job_id, snapshot.progress, due
-            ):
+            shown = None if snapshot.progress is None else min(snapshot.progress, SHOWN_MAX)
+            if shown is not None and await self._store.record_progress(job_id, shown, due):
                 await self._report(job_id)
             self._schedule(tracked, due, exact=aimed or tracked.poked)
 
     async def _give_up(self, tracked: _Tracked) -> None:
-        waited = tracked.deadline - tracked.state.started_at
+        waited = tracked.deadline - tracked.submitted
         span = f"{round(waited / 60)} minutes" if waited >= 120 else f"{round(waited)} seconds"
         reason = f"Timed out: Midjourney gave no result within {span}."
         log.warning("job %d timed out", tracked.job_id)

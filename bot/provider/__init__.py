@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from bot.provider.errors import ErrorKind, ProviderError
 from bot.provider.models import AccountInfo, JobSnapshot, SubmitRequest
@@ -26,4 +27,21 @@ class Provider(Protocol):
         ...
 
 
-__all__ = ["AccountInfo", "ErrorKind", "JobSnapshot", "Provider", "ProviderError", "SubmitRequest"]
+@runtime_checkable
+class BatchFetcher(Protocol):
+    """An optional capability: look at many jobs with one call (TT API `fetch-list`)."""
+
+    async def fetch_many(self, job_ids: Sequence[str]) -> dict[str, JobSnapshot]:
+        """Snapshots of the jobs the call found, by job id; jobs not found are left out."""
+        ...
+
+
+__all__ = [
+    "AccountInfo",
+    "BatchFetcher",
+    "ErrorKind",
+    "JobSnapshot",
+    "Provider",
+    "ProviderError",
+    "SubmitRequest",
+]

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
 
 from bot.provider.errors import ErrorKind, ProviderError
+from bot.provider.joblist import is_complete, parse_job_list
 from bot.provider.models import (
     AccountInfo,
     ActionRequest,
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 SUBMIT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=10, sock_connect=10)
 FETCH_TIMEOUT: Final = aiohttp.ClientTimeout(total=15, connect=5, sock_connect=5)
 MAX_RETRY_AFTER: Final = 60.0
+LIST_LIMIT: Final = 100  # fetch-list's largest page
+MAX_LIST_PAGES: Final = 5
 _NOT_FOUND: Final = re.compile(r"not exist|not found|不存在", re.IGNORECASE)
 _STATUS_KINDS: Final = {
     401: ErrorKind.AUTH,
@@ -128,6 +132,30 @@ class TTApiClient:
         if snapshot is None:
             raise ProviderError(ErrorKind.UNAVAILABLE, "fetch answered without a job status")
         return snapshot
+
+    async def fetch_many(self, job_ids: Sequence[str]) -> dict[str, JobSnapshot]:
+        """Look at many jobs with `fetch-list` pages of recent jobs (free).
+
+        Jobs not on the pages read, or listed without all their result, are left out: the
+        caller fetches those on their own. A refused endpoint raises ProviderError.
+        """
+        wanted, found = set(job_ids), dict[str, JobSnapshot]()
+        pages = min(math.ceil(len(wanted) / LIST_LIMIT) + 1, MAX_LIST_PAGES)
+        for page in range(1, pages + 1):
+            params = {"page": str(page), "limit": str(LIST_LIMIT), "order": "desc"}
+            payload = await self._call("GET", "fetch-list", params=params, paid=False)
+            if str(payload.get("status", "")).upper() == "FAILED" or not _listing(payload):
+                message = self._scrub(str(payload.get("message") or "no job list"))[:200]
+                raise ProviderError(ErrorKind.INVALID_REQUEST, f"fetch-list refused: {message}")
+            entries = parse_job_list(payload)
+            found.update(
+                (snap.job_id, snap)
+                for snap in entries
+                if snap.job_id in wanted and is_complete(snap)
+            )
+            if len(entries) < LIST_LIMIT or wanted <= found.keys():
+                break
+        return found
 
     async def info(self) -> AccountInfo:
         """The account's balance and queue size (free); retried on transient failures."""
@@ -249,6 +277,13 @@ def request_body(request: SubmitRequest) -> dict[str, Any]:
     if request.hook_url:
         body["hookUrl"] = request.hook_url
     return body
+
+
+def _listing(payload: Mapping[str, Any]) -> bool:
+    data = payload.get("data")
+    return isinstance(data, list) or (
+        isinstance(data, Mapping) and isinstance(data.get("list", data.get("records")), list)
+    )
 
 
 def _retryable(error: ProviderError, *, paid: bool) -> bool:

@@ -6,6 +6,7 @@ The words follow the official Midjourney bot: "**prompt** - <@user> (fast)",
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import discord
@@ -19,6 +20,7 @@ from bot.ui.prompts import title
 EMBED_COLOUR: Final = discord.Colour(0x5865F2)
 FAILURE_COLOUR: Final = discord.Colour(0xED4245)
 MAX_CONTENT: Final = 2000
+_BAR: Final = 6  # segments of the progress bar
 _PROMPT_ROOM: Final = 1500  # leaves room for the rest of the line within 2000 characters
 
 
@@ -51,11 +53,17 @@ def subject(job: Job | NewJob) -> str:
 
 
 def progress_text(
-    job: Job, position: int | None = None, waiting: str | None = None, *, held: bool = False
+    job: Job,
+    position: int | None = None,
+    waiting: str | None = None,
+    *,
+    held: bool = False,
+    eta: float | None = None,
 ) -> str:
     """The progress line while a job waits or runs.
 
-    `held`: a 402 stopped every account; `waiting`: why else nothing starts now.
+    `held`: a 402 stopped every account; `waiting`: why else nothing starts now; `eta`:
+    seconds until a running job should finish.
     """
     if job.status is JobStatus.QUEUED and held:
         state = PAYMENT_HOLD
@@ -64,10 +72,27 @@ def progress_text(
     elif job.status is JobStatus.QUEUED and position is not None:
         state = f"Queued — {position} ahead" if position else "Queued — next up"
     elif job.status is JobStatus.RUNNING and job.progress is not None:
-        state = f"{job.progress}%"
+        state = progress_bar(job.progress, job.mode, eta)
     else:
         state = "Waiting to start"
     return f"**{shown_prompt(job)}** - {subject(job)} ({state})"
+
+
+def progress_bar(progress: int, mode: str, eta: float | None = None) -> str:
+    """'▰▰▰▱▱▱ 46 % · fast · ~20 s left': 100 % only ever shows with the result."""
+    shown = max(0, min(progress, 99))
+    filled = min(round(shown * _BAR / 100), _BAR - 1)  # full only once finished
+    parts = [f"{'▰' * filled}{'▱' * (_BAR - filled)} {shown} %", mode]
+    if eta is not None:
+        parts.append(_time_left(eta))
+    return " · ".join(parts)
+
+
+def _time_left(seconds: float) -> str:
+    # Rounded so the line does not change (and cost an edit) for a second's difference.
+    if seconds < 60:
+        return f"~{max(5, 5 * math.ceil(seconds / 5))} s left"
+    return f"~{math.ceil(seconds / 60)} min left"
 
 
 def preview_text(job: Job | NewJob) -> str:

@@ -8,7 +8,10 @@ refused at once leaves nothing in the channel, just the reason for the member al
 progress message is the interaction's own response (deferred, then edited); after the
 15-minute token lifetime it is still edited through the channel endpoint with the bot token.
 Should the submit outlast Discord's 3 s to answer, the interaction is acknowledged privately
-and the progress is posted to the channel.
+and the progress is posted to the channel. The same happens at once, before any check or
+database read, to every /imagine that arrives while another is still being handled
+(`crowd`): a burst of hundreds must each be acknowledged within those 3 s, whatever queues
+up behind them on the database.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import aiohttp
@@ -38,6 +41,8 @@ NO_PINGS = discord.AllowedMentions.none()
 # (Discord drops an interaction not answered within 3 s).
 QUICK_ANSWER = 1.5
 _SUBMITS: set[asyncio.Future[Job]] = set()
+PRIVATE_ACK = "mjbot_private_ack"  # Interaction.extras key: acknowledged privately by `crowd`
+_handling = 0  # /imagine handlers running now (see `crowd`)
 
 
 def requester_of(interaction: discord.Interaction, message_id: int | None = None) -> Requester:
@@ -52,6 +57,20 @@ def requester_of(interaction: discord.Interaction, message_id: int | None = None
         is_admin=is_moderator(interaction),
         parent_channel_id=_thread_parent(interaction),
     )
+
+
+@contextlib.asynccontextmanager
+async def crowd(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """Around a command handler: under a burst, acknowledge privately before anything else."""
+    global _handling  # noqa: PLW0603 - one event loop; a count, not shared state to guard
+    if _handling and not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        interaction.extras[PRIVATE_ACK] = True
+    _handling += 1
+    try:
+        yield
+    finally:
+        _handling -= 1
 
 
 def _thread_parent(interaction: discord.Interaction) -> int | None:
@@ -86,7 +105,8 @@ async def launch(interaction: discord.Interaction, new: NewJob, submit: Submit) 
         with contextlib.suppress(discord.HTTPException):
             await interaction.response.defer(ephemeral=True, thinking=True)
     job = await task  # a refusal raises here and is answered ephemerally (report_error)
-    in_answer = bool(done) or answered
+    # A private acknowledgement cannot carry the public progress line: post it instead.
+    in_answer = (bool(done) or answered) and not interaction.extras.get(PRIVATE_ACK)
     followups_of(interaction.client).remember(job.id, interaction, shows_progress=in_answer)
     showing = _show_progress(interaction, new, in_answer=in_answer)
     if await _shown(interaction, job, showing):

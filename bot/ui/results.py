@@ -45,6 +45,13 @@ class Rendered:
     files: list[discord.File]
     view: discord.ui.View | None
     mentions: discord.AllowedMentions
+    # The uploads' bytes and names, kept for a copy without a second download.
+    data: tuple[tuple[bytes, str], ...] = ()
+
+    def copy(self) -> Rendered:
+        """The same message without buttons (a DM copy), with fresh files of the same bytes."""
+        files = [discord.File(io.BytesIO(data), filename=name) for data, name in self.data]
+        return Rendered(self.content, self.embeds, files, None, self.mentions, self.data)
 
     async def send(
         self,
@@ -86,7 +93,10 @@ async def render(
         name = PROVIDER_NAMES.get(job.provider, job.provider)
         embeds[-1].set_footer(text=f"{embeds[-1].footer.text} · {name}")
     view = result_view(job, used)
-    return Rendered(result_text(job), embeds, files, view, allowed_mentions(job))
+    data = tuple(
+        (file.fp.getvalue(), file.filename) for file in files if isinstance(file.fp, io.BytesIO)
+    )
+    return Rendered(result_text(job), embeds, files, view, allowed_mentions(job), data)
 
 
 async def _image(

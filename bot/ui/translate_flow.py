@@ -57,7 +57,8 @@ async def imagine_in_any_language(
     if source is None:
         await launch(interaction, new, start(new.prompt))
         return
-    await interaction.response.defer(ephemeral=True, thinking=True)
+    if not interaction.response.is_done():  # a burst may have acknowledged it already
+        await interaction.response.defer(ephemeral=True, thinking=True)
     await _translated(interaction, new, start, translator, source=source or None, mode=mode)
 
 

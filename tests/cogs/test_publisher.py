@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from types import ModuleType
 
 import pytest
 
 from bot.jobs.states import JobStatus
+from bot.provider import JobSnapshot
+from bot.provider.models import RemoteStatus
 from tests.cogs.conftest import Harness
 from tests.fakes.discord import CHANNEL_ID, OTHER_USER_ID, USER_ID, StoredMessage, flatten
 from tests.fakes.ttapi import (
@@ -161,8 +164,16 @@ def channel_edits(harness: Harness, message_id: int) -> list[tuple[float, str]]:
 
 
 async def test_progress_edits_are_throttled(harness: Harness, slow_job: float) -> None:
-    payload = await harness.imagine(PROMPT)
-    _, job = await harness.result_of(payload, within=10)
+    harness.tt.next_scenario(Scenario(queue_seconds=0.0, run_seconds=60.0))
+    await harness.imagine(PROMPT)
+    [job] = await harness.store.unfinished_jobs()
+    assert job.provider_job_id is not None
+    # Progress far more often than the cadence looks (a hookUrl can do this): every 50 ms.
+    for step in range(1, 31):
+        snapshot = JobSnapshot(job.provider_job_id, RemoteStatus.RUNNING, progress=step * 3)
+        await harness.watcher.apply(job.id, snapshot)
+        await asyncio.sleep(0.05)
+    await harness.until(lambda: len(channel_edits(harness, job.progress_message_id or 0)) >= 4)
 
     edits = channel_edits(harness, job.progress_message_id or 0)
     assert len(edits) >= 3, f"progress was hardly shown: {edits}"

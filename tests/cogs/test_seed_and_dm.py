@@ -207,6 +207,21 @@ async def test_result_is_also_sent_by_dm_as_an_image_without_buttons(harness: Ha
     assert (await harness.store.user_settings(USER_ID)).dm_copy is True
 
 
+async def test_the_dm_copy_reuses_the_downloaded_image(harness: Harness) -> None:
+    """One download from the TT CDN serves the channel post and the DM copy alike."""
+    await enable_dm_copies(harness)
+
+    _, job = await grid_with_copy(harness)
+
+    downloads = [call for call in harness.tt.calls if call.path.startswith("/cdn/")]
+    assert job.image_url is not None
+    assert [call.path for call in downloads] == [job.image_url.split(harness.tt.base_url)[1]]
+    channel = harness.discord.dm_channel(USER_ID)
+    assert channel is not None
+    [copy] = harness.discord.posts(channel)
+    assert copy.attachments[0].data == harness.tt.image_bytes
+
+
 async def test_no_dm_without_dm_copies(harness: Harness) -> None:
     await harness.grid(PROMPT)
     await asyncio.sleep(0.3)  # the copy would follow the posted result

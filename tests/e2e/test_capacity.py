@@ -21,7 +21,7 @@ async def test_twelve_jobs_at_once_never_more_than_ten_at_the_tt_api(idle_world:
     payloads = [await world.imagine(f"lighthouse number {n}") for n in range(1, 13)]
 
     def queued() -> list[str]:
-        shown = [world.discord.original(payload["id"]) for payload in payloads]
+        shown = [world.progress_now(payload) for payload in payloads]
         return [m.content for m in shown if m is not None and "Queued" in m.content]
 
     await until(lambda: len(world.tt.jobs) == 10 and len(queued()) == 2)

@@ -136,18 +136,43 @@ class World:
 
     async def progress(self, payload: Payload, within: float = 3.0) -> StoredMessage:
         """The public progress line an interaction's response shows."""
+        return await until(lambda: self.progress_now(payload), within)
 
-        def shown() -> StoredMessage | None:
-            original = self.discord.original(payload["id"])
-            return original if original is not None and original.content else None
+    def progress_now(self, payload: Payload) -> StoredMessage | None:
+        """The public progress line of an interaction's job, if shown yet.
 
-        return await until(shown, within)
+        Usually the interaction's own response; when the bot acknowledged privately (a burst
+        of commands, a slow provider) it is a channel post of the same line.
+        """
+        original = self.discord.original(payload["id"])
+        if original is not None and original.content and not original.ephemeral:
+            return original
+        options = {o["name"]: o.get("value") for o in payload["data"].get("options", [])}
+        user = payload.get("member", {}).get("user", {}).get("id")
+        if "prompt" not in options or user is None:
+            return None
+        line = f"**{options['prompt']}** - <@{user}> ("
+        # The first such post, deleted or not (the line goes once the result is posted).
+        channel = int(payload["channel_id"])
+        found = [
+            message
+            for message in self.discord.messages_in(channel, deleted=True)
+            if message.id > int(payload["id"])
+            and message.contents[:1] != []
+            and message.contents[0].startswith(line)
+        ]
+        return found[0] if found else None
 
     async def result(self, payload: Payload, within: float = 10.0) -> StoredMessage:
         """The result posted for the job an interaction started."""
         progress = await self.progress(payload)
         line = head(next(text for text in progress.contents if text))
-        return await until(lambda: self._posted(line, after=int(payload["id"])), within)
+
+        def posted() -> StoredMessage | None:
+            found = self._all_posted(line, after=int(payload["id"]))
+            return next((message for message in found if message.id != progress.id), None)
+
+        return await until(posted, within)
 
     async def recorded(self, message: StoredMessage, within: float = 5.0) -> None:
         """Wait until the bot has recorded a result it posted (its buttons resolve from then)."""
@@ -155,11 +180,12 @@ class World:
 
     def results(self, payload: Payload) -> list[StoredMessage]:
         """Every result posted so far for the job an interaction started."""
-        original = self.discord.original(payload["id"])
-        if original is None:
+        progress = self.progress_now(payload)
+        if progress is None:
             return []
-        line = head(next((text for text in original.contents if text), ""))
-        return self._all_posted(line, after=int(payload["id"]))
+        line = head(next((text for text in progress.contents if text), ""))
+        found = self._all_posted(line, after=int(payload["id"]))
+        return [message for message in found if message.id != progress.id]
 
     def _posted(self, line: str, *, after: int) -> StoredMessage | None:
         found = self._all_posted(line, after=after)

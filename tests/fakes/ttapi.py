@@ -23,6 +23,7 @@ import base64
 import binascii
 import contextlib
 import json
+import random
 import re
 import struct
 import time
@@ -30,7 +31,7 @@ import uuid
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -44,6 +45,9 @@ RUNNING = "ON_QUEUE"
 SUCCESS = "SUCCESS"
 FAILED = "FAILED"
 UNFINISHED = frozenset({PENDING, RUNNING})
+# Midjourney reports progress in these coarse steps, not percent by percent.
+PROGRESS_STEPS = (0, 15, 31, 46, 62, 78, 93)
+LIST_STATUS = {PENDING: 0, RUNNING: 1, SUCCESS: 2, FAILED: 3}  # fetch-list's numeric statuses
 
 MODES = frozenset({"fast", "relax", "turbo"})
 DIMENSIONS = frozenset({"PORTRAIT", "SQUARE", "LANDSCAPE"})
@@ -202,6 +206,7 @@ class FakeJob:
     base_url: str
     finished_early: bool = False
     notified: bool = False
+    quantised: bool = False
     created_wall: float = field(default_factory=time.time)  # what fetch-list shows
 
     def status(self, now: float) -> str:
@@ -220,7 +225,33 @@ class FakeJob:
         run = self.scenario.run_seconds
         elapsed = now - self.created_at - self.scenario.queue_seconds
         fraction = elapsed / run if run > 0 else 1.0
-        return str(max(0, min(99, int(fraction * 100))))
+        percent = max(0, min(99, int(fraction * 100)))
+        if self.quantised:
+            percent = max(step for step in PROGRESS_STEPS if step <= percent)
+        return str(percent)
+
+    def list_entry(self, now: float, full: bool = True) -> dict[str, Any]:
+        """This job as `fetch-list` shows it: snake_case names and a numeric status."""
+        answer = self.snapshot(now)
+        data = answer["data"] if isinstance(answer["data"], dict) else {}
+        entry = {
+            "job_id": self.job_id,
+            "action": self.action,
+            "model": "midjourney",
+            "status": LIST_STATUS[answer["status"]],
+            "progress": data.get("progress"),
+            "prompt": data.get("prompt", self.prompt),
+            "quota": int(quota_for(self.action)),
+            "discord_image": data.get("discordImage"),
+            "cdn_image": data.get("cdnImage"),
+            "message": answer["message"],
+            "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.created_wall)),
+        }
+        if full:  # the docs list no components: `full=False` leaves the extras out
+            entry.update(
+                components=data.get("components"), images=data.get("images"), seed=data.get("seed")
+            )
+        return entry
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """The fetch response (and hook body) for this job at fake time ``now``."""
@@ -369,7 +400,16 @@ class FakeTTApi:
         id_style: str = "jobId",
         hook_attempts: int = 1,
         auto_hooks: bool = False,
+        quantised: bool = True,
+        jitter: float = 0.0,
+        latency: tuple[float, float] = (0.0, 0.0),
+        seed: int | None = None,
+        fetch_list: str = "full",
     ) -> None:
+        """``quantised``: progress in Midjourney's steps; ``jitter``: each job's queue and run
+        seconds times a uniform factor in 1 ± jitter; ``latency``: real seconds (uniform in the
+        range) before each API answer; ``fetch_list``: "full", "bare" (entries without
+        components, images and seed) or "refused" (the endpoint answers 404)."""
         if id_style not in ("jobId", "job_id"):
             raise ValueError("id_style must be 'jobId' or 'job_id'")
         self.api_key = api_key
@@ -379,6 +419,11 @@ class FakeTTApi:
         self.id_style = id_style
         self.hook_attempts = hook_attempts
         self.auto_hooks = auto_hooks
+        self.quantised = quantised
+        self.jitter = jitter
+        self.latency = latency
+        self.fetch_list = fetch_list
+        self._rng = random.Random(seed)
         self.base_url = ""
         self.calls: list[Call] = []
         self.jobs: dict[str, FakeJob] = {}
@@ -547,7 +592,7 @@ class FakeTTApi:
             app.router.add_post(f"{API_PREFIX}/{name}", handler)
         app.router.add_get(f"{API_PREFIX}/fetch", self._fetch_get)
         app.router.add_get(f"{API_PREFIX}/info", self._info)
-        app.router.add_get(f"{API_PREFIX}/fetch-list", self._recent_list)
+        app.router.add_get(f"{API_PREFIX}/fetch-list", self._fetch_list)
         app.router.add_get(CDN_PREFIX + "{name}", self._cdn)
         return app
 
@@ -558,6 +603,8 @@ class FakeTTApi:
     ) -> web.StreamResponse:
         request[JSON_KEY] = await self._read_json(request)
         self._record(request)
+        if not request.path.startswith(CDN_PREFIX) and self.latency[1] > 0:
+            await asyncio.sleep(self._rng.uniform(*self.latency))  # the internet is not free
         if not request.path.startswith(CDN_PREFIX) and not self._authorized(request):
             return _json(401, AUTH_FAILED_BODY)
         rule = self._take_rule(request.path)
@@ -647,13 +694,24 @@ class FakeTTApi:
             parent_id=parent_id,
             hook_url=_optional_str(body, "hookUrl"),
             created_at=self.clock(),
-            scenario=self._pick_scenario(prompt),
+            scenario=self._jittered(self._pick_scenario(prompt)),
             base_url=self.base_url,
+            quantised=self.quantised,
         )
         self.jobs[job.job_id] = job
         self.max_concurrent_seen = max(self.max_concurrent_seen, self.in_progress())
         data = {self.id_style: job.job_id}
         return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
+
+    def _jittered(self, scenario: Scenario) -> Scenario:
+        if self.jitter <= 0:
+            return scenario
+        low, high = 1 - self.jitter, 1 + self.jitter
+        return replace(
+            scenario,
+            queue_seconds=scenario.queue_seconds * self._rng.uniform(low, high),
+            run_seconds=scenario.run_seconds * self._rng.uniform(low, high),
+        )
 
     def _parent(self, body: dict[str, Any]) -> FakeJob:
         """The finished parent job named by ``jobId``."""
@@ -747,32 +805,26 @@ class FakeTTApi:
             raise ApiError(400, "related job does not exist")
         return _json(200, job.snapshot(self.clock()))
 
-    async def _recent_list(self, request: web.Request) -> web.Response:
-        """GET fetch-list?page=&limit=&order=: jobs as the account page lists them."""
+    async def _fetch_list(self, request: web.Request) -> web.Response:
+        """GET fetch-list?page=&limit=&order=&status=: a page of the account's jobs, newest
+        first unless order=asc (limit at most 100)."""
+        if self.fetch_list == "refused":
+            raise web.HTTPNotFound()
         try:
             page = max(1, int(request.query.get("page", "1")))
             limit = min(100, max(1, int(request.query.get("limit", "10"))))
         except ValueError as exc:
             raise ApiError(400, "Parameter error") from exc
         jobs = sorted(self.jobs.values(), key=lambda job: job.created_wall)
-        if request.query.get("order", "desc") == "desc":
+        if request.query.get("order", "desc") != "asc":
             jobs.reverse()
         now = self.clock()
-        numbers = {PENDING: 0, RUNNING: 1, SUCCESS: 2, FAILED: 3}
-        data = [
-            {
-                "job_id": job.job_id,
-                "model": "midjourney",
-                "action": job.action,
-                "status": numbers[job.status(now)],
-                "progress": job.progress(now),
-                "prompt": job.prompt,
-                "quota": int(quota_for(job.action)),
-                "cdn_image": job.image_url() if job.status(now) == SUCCESS else None,
-                "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created_wall)),
-            }
-            for job in jobs[(page - 1) * limit : page * limit]
-        ]
+        entries = [job.list_entry(now, self.fetch_list == "full") for job in jobs]
+        wanted = request.query.get("status")
+        if wanted:
+            number = LIST_STATUS.get(wanted.upper(), wanted)
+            entries = [entry for entry in entries if str(entry["status"]) == str(number)]
+        data = entries[(page - 1) * limit : page * limit]
         return _json(200, {"status": "SUCCESS", "message": "success", "data": data})
 
     async def _info(self, request: web.Request) -> web.Response:

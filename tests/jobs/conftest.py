@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,6 +107,14 @@ class RecordingProvider:
     async def recent_jobs(self, limit: int = 100) -> list[RecentJob]:
         """The provider's newest jobs through the real client."""
         return await self._client.recent_jobs(limit)
+
+
+class BatchingProvider(RecordingProvider):
+    """The recording provider with the client's batch capability (fetch-list)."""
+
+    async def fetch_many(self, job_ids: Sequence[str]) -> dict[str, JobSnapshot]:
+        """Many jobs through the real client's fetch-list."""
+        return await self._client.fetch_many(job_ids)
 
 
 @dataclass
@@ -210,11 +218,12 @@ async def engine(
         watcher_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         service_sleep: Callable[[float], Awaitable[None]] = short_sleep,
         start: bool = True,
+        batch: bool = False,
     ) -> Engine:
         store = await Store.open(db_file, clock=clock)
         await store.migrate()
         client = TTApiClient(http, "test-key", fake.base_url, attempts=attempts, sleep=no_sleep)
-        provider = RecordingProvider(client)
+        provider = (BatchingProvider if batch else RecordingProvider)(client)
         events = JobEvents()
         seen: list[Job] = []
 

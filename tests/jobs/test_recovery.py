@@ -180,6 +180,7 @@ async def test_unposted_results_are_reported_again_and_posted_once(
     after.events.subscribe(publisher("one"))
     after.events.subscribe(publisher("two"))
     await after.service.start()
+    await after.events.drain()  # reports reach subscribers without the engine waiting
 
     assert [job.id for job in after.seen] == [unposted.id, claimed.id]
     assert sorted(wins["one"] + wins["two"]) == [unposted.id, claimed.id]  # each won once

@@ -209,6 +209,7 @@ async def test_cancel_a_queued_job(engine: EngineFactory, fake: FakeTTApi) -> No
     assert eng.service.position(victim.id) == 0
 
     assert await eng.service.cancel(victim.id, "Changed my mind.") is True
+    await eng.events.drain()  # reports reach subscribers without the engine waiting
 
     assert eng.service.position(victim.id) is None
     assert eng.service.position(follower.id) == 0
@@ -250,6 +251,7 @@ async def test_cancel_a_running_job_keeps_its_slot_until_the_provider_is_done(
     await eng.wait_for(job.id, S.RUNNING)
 
     assert await eng.service.cancel(job.id) is True
+    await eng.events.drain()  # reports reach subscribers without the engine waiting
 
     assert eng.statuses(job.id)[-1] is S.CANCELLED
     assert eng.service.position(follower.id) == 0  # the provider still runs the cancelled job
@@ -361,6 +363,7 @@ async def test_pausing_cancels_the_servers_jobs_not_yet_sent(
     )
 
     assert await eng.service.cancel_queued(10, "paused") == 2
+    await eng.events.drain()  # reports reach subscribers without the engine waiting
 
     for job in queued:
         assert eng.statuses(job.id)[-1] is S.CANCELLED

@@ -14,6 +14,7 @@ from bot.ui.embeds import (
     describe_embeds,
     failure_text,
     preview_text,
+    progress_bar,
     progress_text,
     result_embed,
     result_text,
@@ -32,7 +33,8 @@ PROMPTS = ("a red fox, oil painting", "a *bold* fox", "__under__ fox", "fox at d
         (JobStatus.QUEUED, None, None, "Waiting to start"),
         (JobStatus.SUBMITTING, None, None, "Waiting to start"),
         (JobStatus.SUBMITTED, None, None, "Waiting to start"),
-        (JobStatus.RUNNING, 37, None, "37%"),
+        (JobStatus.RUNNING, 37, None, "▰▰▱▱▱▱ 37 % · fast"),
+        (JobStatus.RUNNING, 100, None, "▰▰▰▰▰▱ 99 % · fast"),  # 100 % only with the result
         (JobStatus.RUNNING, None, None, "Waiting to start"),
     ],
 )
@@ -216,3 +218,26 @@ def test_describe_embed_without_prompts() -> None:
 def test_preview_text(new: NewJob, expected: str) -> None:
     """The line shown before the job exists matches the later progress line."""
     assert preview_text(new) == expected
+
+
+@pytest.mark.parametrize(
+    ("progress", "mode", "eta", "line"),
+    [
+        (46, "fast", 18.2, "▰▰▰▱▱▱ 46 % · fast · ~20 s left"),
+        (0, "relax", 250.0, "▱▱▱▱▱▱ 0 % · relax · ~5 min left"),
+        (93, "turbo", 0.4, "▰▰▰▰▰▱ 93 % · turbo · ~5 s left"),
+        (15, "fast", None, "▰▱▱▱▱▱ 15 % · fast"),
+    ],
+)
+def test_progress_bar_shows_percentage_mode_and_time_left(
+    progress: int, mode: str, eta: float | None, line: str
+) -> None:
+    assert progress_bar(progress, mode, eta) == line
+
+
+def test_a_running_job_shows_its_bar_and_time_left() -> None:
+    job = make_job(status=JobStatus.RUNNING, progress=46, components=(), finished_at=None)
+    assert (
+        progress_text(job, None, eta=20.0)
+        == f"**a cat** - {MENTION} (▰▰▰▱▱▱ 46 % · fast · ~20 s left)"
+    )

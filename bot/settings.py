@@ -83,7 +83,7 @@ class Settings:
 
     def secrets(self) -> list[Secret]:
         """Every secret, for the log filter."""
-        found = [self.discord_token, self.tt_api_key, *self.tt_api_keys]
+        found: list[Secret | None] = [self.discord_token, self.tt_api_key, *self.tt_api_keys]
         found += [self.mjproxy_secret, self.acedata_token, self.webhook_secret]
         found += [self.translate_api_key]
         return [secret for secret in found if secret]

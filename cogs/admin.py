@@ -55,7 +55,7 @@ class Admin(
         self.started = time.time()
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """The cog-wide gate: Manage Server, or one of OWNER_IDS."""
         if not is_moderator(interaction):
             # A CheckFailure, so the tree's error path answers it (other errors escape it).

@@ -29,7 +29,10 @@ class CreditCommands:
         """Answer, and log a change to the audit channel (the Admin cog's own)."""
         raise NotImplementedError
 
-    @app_commands.command(name="budget", description="Set or show credit budgets (0 = none)")
+    # A mixin of the Admin cog: discord.py's typing only knows Cog and Group methods.
+    @app_commands.command(  # type: ignore[type-var]
+        name="budget", description="Set or show credit budgets (0 = none)"
+    )
     @app_commands.describe(
         member_daily="Credits per member per day",
         server_daily="Credits per day for the whole server",
@@ -52,7 +55,9 @@ class CreditCommands:
         text = ("Budgets updated. " if changes else "") + budget_ui.budget_text(current)
         await self._done(interaction, text, bool(changes))
 
-    @app_commands.command(name="prices", description="Show or set the credit price table")
+    @app_commands.command(  # type: ignore[type-var]
+        name="prices", description="Show or set the credit price table"
+    )
     @app_commands.describe(item="What to price", credits="Credits at fast speed, or the factor")
     @app_commands.choices(item=PRICE_ITEMS)
     async def prices(

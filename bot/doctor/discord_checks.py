@@ -27,7 +27,7 @@ async def check_token(http: HTTPClient, token: str | None) -> tuple[Finding, Map
     subject = "Discord token"
     try:
         if token is not None:
-            me: Mapping[str, Any] = await http.static_login(token)  # type: ignore[assignment]
+            me: Mapping[str, Any] = await http.static_login(token)
         else:
             me = await http.request(Route("GET", "/users/@me"))
     except discord.LoginFailure:

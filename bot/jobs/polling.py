@@ -220,7 +220,7 @@ def coalesce(due: float, now: float) -> float:
 
 def failure_delay(failures: int, *, scale: float = 1.0) -> float:
     """Back-off after failed fetches: 2, 4, 8 ... up to 60 s."""
-    return min(2.0 * 2 ** max(failures - 1, 0), 60.0) * scale
+    return min(2.0 * 2.0 ** max(failures - 1, 0), 60.0) * scale
 
 
 def deadline(submitted_at: float, timeout_s: int) -> float:

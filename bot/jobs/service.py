@@ -321,7 +321,8 @@ class JobService:
         try:
             return await self._submit(new, ticket)
         finally:
-            self._callers.discard(caller)  # type: ignore[arg-type]
+            if caller is not None:
+                self._callers.discard(caller)
 
     async def _submit(self, new: NewJob, ticket: Ticket | None) -> Job:
         try:
@@ -524,12 +525,14 @@ class JobService:
             provider_job_id = await self._pool.submit_to(account, self._request(job))
         except ProviderError as error:
             if error.kind is ErrorKind.UNKNOWN_OUTCOME:
-                return self._unconfirmed(job, error)
+                self._unconfirmed(job, error)
+                return None
             return await self._refused(job, account, error, caller_waits=caller_waits)
         except Exception:
             log.exception("unexpected error submitting job %d", job_id)
-            error = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
-            return self._unconfirmed(job, error)
+            unexpected = ProviderError(ErrorKind.UNKNOWN_OUTCOME, "unexpected error while sending")
+            self._unconfirmed(job, unexpected)
+            return None
         # Stored with retries, else watched from memory: the watcher frees the slot either way.
         await self._recorder.record(job, provider_job_id, self._clock())
         return None
@@ -597,25 +600,36 @@ class JobService:
     def _request(self, job: Job) -> SubmitRequest:
         # The path names this row, so a callback finds it even if its id was never stored.
         hook = f"{self._hook_url.rstrip('/')}/{job.id}" if self._hook_url else None
-        common = {"timeout": job.timeout_s, "hook_url": hook}
+        timeout = job.timeout_s
         mode = Mode(job.mode)
         params = job.params
         refs = tuple(sorted(params.get("refs", {}).items()))
         match job.kind:
             case JobKind.IMAGINE:
-                return ImagineRequest(job.prompt, mode, **common)
+                return ImagineRequest(job.prompt, mode, timeout=timeout, hook_url=hook)
             case JobKind.BLEND:
                 dims = Dimensions(params.get("dimensions", "SQUARE"))
-                return BlendRequest(tuple(params["images"]), dims, mode, **common)
+                images = tuple(params["images"])
+                return BlendRequest(images, dims, mode, timeout=timeout, hook_url=hook)
             case JobKind.DESCRIBE:
-                return DescribeRequest(params.get("image"), params.get("url"), mode, **common)
+                image, url = params.get("image"), params.get("url")
+                return DescribeRequest(image, url, mode, timeout=timeout, hook_url=hook)
             case JobKind.ACTION:
-                return ActionRequest(params["parent"], job.action or "", **common, refs=refs)
+                action = job.action or ""
+                return ActionRequest(
+                    params["parent"], action, timeout=timeout, hook_url=hook, refs=refs
+                )
             case JobKind.SEED:
-                return SeedRequest(params["parent"], **common, refs=refs)
+                return SeedRequest(params["parent"], timeout=timeout, hook_url=hook, refs=refs)
             case JobKind.INPAINT:
-                mask = params["mask"]
-                return InpaintRequest(params["parent"], mask, job.prompt, **common, refs=refs)
+                return InpaintRequest(
+                    params["parent"],
+                    params["mask"],
+                    job.prompt,
+                    timeout=timeout,
+                    hook_url=hook,
+                    refs=refs,
+                )
         raise ValueError(f"unknown job kind {job.kind}")  # pragma: no cover
 
     # -- reacting to changes ------------------------------------------------------------------

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.jobs.batch import Looker
 from bot.jobs.durations import META_KEY, DurationModel
@@ -212,12 +213,14 @@ class Watcher:
         timer = (
             asyncio.ensure_future(self._sleep(max(seconds, 0.0))) if seconds is not None else None
         )
-        pending = {waker, timer} - {None}
+        pending: set[asyncio.Future[Any]] = {waker}
+        if timer is not None:
+            pending.add(timer)
         try:
-            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for future in pending:
-                future.cancel()  # type: ignore[union-attr]
+                future.cancel()
 
     async def _poll_all(self, due: list[_Tracked]) -> None:
         now = self._clock()

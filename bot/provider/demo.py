@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from aiohttp import web
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from bot.provider import demo_art as art
 from bot.provider.demo_words import describe_prompts
@@ -283,7 +283,7 @@ def _transform(job: _Job, source: Image.Image | None) -> Image.Image:  # noqa: P
     if source is not None and (match := _UPSAMPLE.fullmatch(action)):
         return art.quadrant(source, int(match[1]))
     if source is not None and action.startswith("upscale"):
-        return source.filter(art.ImageFilter.SHARPEN)
+        return source.filter(ImageFilter.SHARPEN)
     # Zoom, pan and vary answer with a new grid of four, as Midjourney does.
     if source is not None and action.startswith("zoom_out"):
         factor = 2.0 if action == "zoom_out_2" else 1.5

@@ -53,7 +53,7 @@ def tile(prompt: str, seed: int, size: int, label: str = "", *, words: bool = Tr
     draw = ImageDraw.Draw(image)
     for row in range(0, size, 4):  # a vertical gradient towards a darker shade
         shade = tuple(int(c * (1 - 0.5 * row / size)) for c in base)
-        draw.rectangle((0, row, size, row + 4), fill=shade)  # type: ignore[arg-type]
+        draw.rectangle((0, row, size, row + 4), fill=shade)
     for _ in range(rng.randint(4, 9)):
         x, y = rng.randrange(size), rng.randrange(size)
         radius = rng.randint(size // 16, size // 4)

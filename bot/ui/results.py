@@ -66,7 +66,7 @@ class Rendered:
             files=self.files,
             view=self.view or discord.utils.MISSING,
             allowed_mentions=self.mentions,
-            nonce=nonce,
+            nonce=nonce or discord.utils.MISSING,
             reference=reference,  # type: ignore[arg-type]  # None (the default): not a reply
         )
 

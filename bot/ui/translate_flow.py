@@ -171,7 +171,7 @@ class TranslationChoice(discord.ui.View):
         await interaction.response.edit_message(content=t(done, self.locale), view=None)
         await start_in_channel(interaction, self.new, self.start, prompt, None)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only the member who typed the prompt chooses (the message is theirs alone anyway)."""
         return interaction.user.id == self.origin.user.id
 

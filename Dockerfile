@@ -5,10 +5,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /venv
 ENV PATH=/venv/bin:$PATH
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 # Install only the dependencies first (a stub package satisfies the build backend).
 RUN mkdir -p bot cogs && touch bot/__init__.py cogs/__init__.py \
-    && pip install --no-cache-dir . \
+    && pip install --no-cache-dir -c constraints.txt . \
     && pip uninstall -y mjbot
 COPY bot ./bot
 COPY cogs ./cogs

@@ -1,6 +1,7 @@
 """Typed requests and results for image providers, and pure parsing of TT API payloads.
 
-The TT API documents several shapes for the same thing (see docs/ttapi-notes in the README):
+The TT API documents several shapes for the same thing (see "TT API questions the docs leave
+open" in the README):
 `data.jobId` or `data.job_id`, `data.action` or `data.actions`, `data` as [], {}, null or an
 object, `progress` as "37", 37 or null. Parsing accepts all of them and never raises on a
 missing field: a job payload is data from outside, and a crash here would lose a paid result.

@@ -90,30 +90,6 @@ class TTApiClient:
         self._max_backoff = max_backoff
         self._sleep = sleep
 
-    async def imagine(self, request: ImagineRequest) -> str:
-        """Start a grid from a text prompt; returns the provider job id."""
-        return await self.submit(request)
-
-    async def action(self, request: ActionRequest) -> str:
-        """Press a button (upsample1, variation2, zoom_out_2, ...) on a finished job."""
-        return await self.submit(request)
-
-    async def blend(self, request: BlendRequest) -> str:
-        """Blend 2 to 5 images."""
-        return await self.submit(request)
-
-    async def describe(self, request: DescribeRequest) -> str:
-        """Ask for four prompts that describe an image."""
-        return await self.submit(request)
-
-    async def seed(self, request: SeedRequest) -> str:
-        """Ask for the seed of a finished job (the seed arrives in the job's result)."""
-        return await self.submit(request)
-
-    async def inpaint(self, request: InpaintRequest) -> str:
-        """Vary (Region) on an upscaled job."""
-        return await self.submit(request)
-
     async def submit(self, request: SubmitRequest) -> str:
         """Send any paid request; returns the new provider job id."""
         endpoint = _ENDPOINTS[type(request)]

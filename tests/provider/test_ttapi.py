@@ -110,7 +110,7 @@ def refused_url() -> str:
 
 async def finished_job(client: TTApiClient, fake: FakeTTApi, prompt: str = "a cat") -> str:
     """An imagine job that has already succeeded on the fake."""
-    job_id = await client.imagine(ImagineRequest(prompt))
+    job_id = await client.submit(ImagineRequest(prompt))
     fake.finish_now(job_id)
     return job_id
 
@@ -130,7 +130,7 @@ def failed_body(message: str) -> dict[str, Any]:
 
 Op = Callable[[TTApiClient], Awaitable[Any]]
 OPS: dict[str, tuple[str, Op]] = {
-    "imagine": ("/imagine", lambda c: c.imagine(ImagineRequest("a cat"))),
+    "imagine": ("/imagine", lambda c: c.submit(ImagineRequest("a cat"))),
     "fetch": ("/fetch", lambda c: c.fetch("b8bd3ff0-4349-4b71-8938-5e13aefa64fe")),
     "info": ("/info", lambda c: c.info()),
 }
@@ -243,7 +243,7 @@ async def test_submit_request_on_the_wire(
     """POST /midjourney/v1/<endpoint>, the TT-API-KEY header, exactly the expected JSON body."""
     parent = await finished_job(client, fake)
     before = len(fake.calls)
-    job_id = await getattr(client, endpoint)(make(parent))
+    job_id = await client.submit(make(parent))
     assert len(fake.calls) == before + 1
     call = fake.calls[-1]
     assert fake.calls_to(f"/midjourney/v1/{endpoint}")[-1] is call
@@ -288,7 +288,7 @@ def test_request_body_keeps_a_zero_timeout(timeout: int) -> None:
 
 async def test_fetch_request_on_the_wire(client: TTApiClient, fake: FakeTTApi) -> None:
     """GET /midjourney/v1/fetch?jobId=..., with the key and no body."""
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     snapshot = await client.fetch(job_id)
     (call,) = fake.calls_to("/fetch")
     assert call.method == "GET"
@@ -326,7 +326,7 @@ async def test_submit_reads_snake_case_job_id(
     """New per-endpoint docs answer `data.job_id`; the id still comes through."""
     async with FakeTTApi(api_key=KEY, clock=clock, id_style="job_id") as fake:
         client = TTApiClient(session, KEY, fake.base_url, sleep=sleeps)
-        job_id = await client.imagine(ImagineRequest("a cat"))
+        job_id = await client.submit(ImagineRequest("a cat"))
         assert job_id == fake.last_job().job_id
         assert (await client.fetch(job_id)).status is RemoteStatus.PENDING
 
@@ -344,7 +344,7 @@ async def test_submit_answer_variants(
 ) -> None:
     """Recorded submit answers: `data.jobId` or `data.job_id`, message "" or "success"."""
     fake.fail_next("/imagine", 200, body)
-    assert await client.imagine(ImagineRequest("a cat")) == job_id
+    assert await client.submit(ImagineRequest("a cat")) == job_id
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,7 @@ async def test_submit_answer_without_id_is_unknown_outcome(
     """A 200 without a job id may still have started a paid job: UNKNOWN_OUTCOME, not resent."""
     fake.fail_next("/imagine", 200, {"status": "SUCCESS", "message": "success", "data": data})
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("a cat"))
+        await client.submit(ImagineRequest("a cat"))
     assert caught.value.kind is ErrorKind.UNKNOWN_OUTCOME
     assert len(fake.calls_to("/imagine")) == 1
     assert sleeps.delays == []
@@ -442,7 +442,7 @@ async def test_fetch_non_finite_progress(client: TTApiClient, fake: FakeTTApi) -
 
 async def test_imagine_life_cycle(client: TTApiClient, fake: FakeTTApi, clock: ManualClock) -> None:
     """PENDING_QUEUE -> ON_QUEUE with progress -> SUCCESS with grid, buttons and quota."""
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     pending = await client.fetch(job_id)
     assert (pending.status, pending.progress, pending.action) == (RemoteStatus.PENDING, None, None)
     clock.advance(11)
@@ -469,7 +469,7 @@ async def test_imagine_life_cycle(client: TTApiClient, fake: FakeTTApi, clock: M
 async def test_failed_job_keeps_message(client: TTApiClient, fake: FakeTTApi) -> None:
     """A job that fails reports FAILED with the provider's reason."""
     fake.next_scenario(Scenario(outcome="FAILED", fail_message="[Bad response] Internal Error."))
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     fake.finish_now(job_id)
     snapshot = await client.fetch(job_id)
     assert snapshot.status is RemoteStatus.FAILED
@@ -479,7 +479,7 @@ async def test_failed_job_keeps_message(client: TTApiClient, fake: FakeTTApi) ->
 
 async def test_describe_job_prompts(client: TTApiClient, fake: FakeTTApi) -> None:
     """A finished describe job gives exactly 4 prompts without keycaps."""
-    job_id = await client.describe(DescribeRequest(image=PNG_A))
+    job_id = await client.submit(DescribeRequest(image=PNG_A))
     fake.finish_now(job_id)
     snapshot = await client.fetch(job_id)
     assert snapshot.action == "describe"
@@ -494,7 +494,7 @@ async def test_describe_job_prompts(client: TTApiClient, fake: FakeTTApi) -> Non
 async def test_seed_job_result(client: TTApiClient, fake: FakeTTApi) -> None:
     """The seed arrives as a string in the seed job's result."""
     parent = await finished_job(client, fake)
-    job_id = await client.seed(SeedRequest(parent))
+    job_id = await client.submit(SeedRequest(parent))
     fake.finish_now(job_id)
     snapshot = await client.fetch(job_id)
     assert snapshot.action == "seed"
@@ -561,7 +561,7 @@ async def test_rejections_keep_message(
 async def test_banned_prompt(client: TTApiClient, fake: FakeTTApi, sleeps: RecordingSleep) -> None:
     """The fake's banned word: 400 "banned prompt words :sexy" -> BANNED_PROMPT, no job."""
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("a sexy cat"))
+        await client.submit(ImagineRequest("a sexy cat"))
     error = caught.value
     assert error.kind is ErrorKind.BANNED_PROMPT
     assert error.message == "banned prompt words :sexy"
@@ -575,7 +575,7 @@ async def test_banned_prompt_in_a_200_failed(client: TTApiClient, fake: FakeTTAp
     """A submit answered 200 with status FAILED is a rejection too."""
     fake.fail_next("/imagine", 200, samples.BANNED_400)
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("a cat"))
+        await client.submit(ImagineRequest("a cat"))
     assert caught.value.kind is ErrorKind.BANNED_PROMPT
     assert caught.value.message == "banned prompt words :sexy"
 
@@ -583,7 +583,7 @@ async def test_banned_prompt_in_a_200_failed(client: TTApiClient, fake: FakeTTAp
 async def test_blend_invalid_images(client: TTApiClient, fake: FakeTTApi) -> None:
     """Images that are not data URLs: 400 INVALID_REQUEST with the fake's message."""
     with pytest.raises(ProviderError) as caught:
-        await client.blend(BlendRequest(("not-a-data-url", PNG_A)))
+        await client.submit(BlendRequest(("not-a-data-url", PNG_A)))
     assert caught.value.kind is ErrorKind.INVALID_REQUEST
     assert caught.value.message == "base64 format error"
     assert caught.value.status == 400
@@ -593,16 +593,16 @@ async def test_action_not_in_components(client: TTApiClient, fake: FakeTTApi) ->
     """A button the parent does not offer: INVALID_REQUEST, not NOT_FOUND."""
     parent = await finished_job(client, fake)
     with pytest.raises(ProviderError) as caught:
-        await client.action(ActionRequest(parent, "upscale_creative"))
+        await client.submit(ActionRequest(parent, "upscale_creative"))
     assert caught.value.kind is ErrorKind.INVALID_REQUEST
     assert caught.value.message == "related job has no such operation"
 
 
 async def test_action_on_unfinished_parent(client: TTApiClient, fake: FakeTTApi) -> None:
     """A parent still running: INVALID_REQUEST "related job not successful"."""
-    parent = await client.imagine(ImagineRequest("a cat"))
+    parent = await client.submit(ImagineRequest("a cat"))
     with pytest.raises(ProviderError) as caught:
-        await client.action(ActionRequest(parent, "upsample1"))
+        await client.submit(ActionRequest(parent, "upsample1"))
     assert caught.value.kind is ErrorKind.INVALID_REQUEST
     assert caught.value.message == "related job not successful"
 
@@ -610,9 +610,9 @@ async def test_action_on_unfinished_parent(client: TTApiClient, fake: FakeTTApi)
 @pytest.mark.parametrize(
     "submit",
     [
-        lambda c: c.action(ActionRequest("0b1c2d3e-missing", "upsample1")),
-        lambda c: c.seed(SeedRequest("0b1c2d3e-missing")),
-        lambda c: c.inpaint(InpaintRequest("0b1c2d3e-missing", MASK)),
+        lambda c: c.submit(ActionRequest("0b1c2d3e-missing", "upsample1")),
+        lambda c: c.submit(SeedRequest("0b1c2d3e-missing")),
+        lambda c: c.submit(InpaintRequest("0b1c2d3e-missing", MASK)),
     ],
     ids=["action", "seed", "inpaint"],
 )
@@ -687,9 +687,9 @@ async def test_real_queue_full_retried_then_given_up(
 ) -> None:
     """The fake's own 499 when too many jobs run: retried `attempts` times, then QUEUE_FULL."""
     fake.max_in_progress = 1
-    await client.imagine(ImagineRequest("first"))
+    await client.submit(ImagineRequest("first"))
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("second"))
+        await client.submit(ImagineRequest("second"))
     assert caught.value.kind is ErrorKind.QUEUE_FULL
     assert len(fake.calls_to("/imagine")) == 1 + 4
     assert len(fake.jobs) == 1
@@ -776,7 +776,7 @@ async def test_malformed_json_on_a_4xx(once: TTApiClient, fake: FakeTTApi) -> No
     """A 400 with broken JSON is still a client-side rejection."""
     fake.fail_next("/imagine", 400, raw='{"status": "FAILED", "message": ')
     with pytest.raises(ProviderError) as caught:
-        await once.imagine(ImagineRequest("a cat"))
+        await once.submit(ImagineRequest("a cat"))
     assert caught.value.kind is ErrorKind.INVALID_REQUEST
     assert caught.value.status == 400
 
@@ -816,7 +816,7 @@ async def test_free_calls_retried_on_5xx(
     client: TTApiClient, fake: FakeTTApi, sleeps: RecordingSleep, op: str
 ) -> None:
     """Two 502s then an answer: 3 calls, 2 growing jittered sleeps."""
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     path = f"/{op}"
     fake.fail_next(path, 502, times=2)
     result = await (client.fetch(job_id) if op == "fetch" else client.info())
@@ -851,7 +851,7 @@ async def test_fetch_retried_on_other_transients(
     client: TTApiClient, fake: FakeTTApi, sleeps: RecordingSleep, status: int, raw: str | None
 ) -> None:
     """A non-JSON 200 or a 429 on fetch is retried too."""
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     body = None if raw is not None or status != 200 else ["not", "an", "object"]
     fake.fail_next("/fetch", status, body, raw=raw)
     assert (await client.fetch(job_id)).job_id == job_id
@@ -891,7 +891,7 @@ async def test_fetch_retried_after_timeout(
     client: TTApiClient, fake: FakeTTApi, sleeps: RecordingSleep, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fetch that times out is free to repeat."""
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     monkeypatch.setattr(ttapi, "FETCH_TIMEOUT", QUICK)
     fake.fail_next("/fetch", 200, delay=SLOW)
     assert (await client.fetch(job_id)).job_id == job_id
@@ -906,7 +906,7 @@ async def test_submit_timeout_not_resent(
     monkeypatch.setattr(ttapi, "SUBMIT_TIMEOUT", QUICK)
     fake.fail_next("/imagine", 200, accept_first=True, delay=SLOW)
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("a cat"))
+        await client.submit(ImagineRequest("a cat"))
     assert caught.value.kind is ErrorKind.UNKNOWN_OUTCOME
     assert not caught.value.kind.transient
     assert len(fake.calls_to("/imagine")) == 1
@@ -922,7 +922,7 @@ async def test_submit_5xx_not_resent(
     """A 5xx on a paid submit: UNKNOWN_OUTCOME, one call, whether or not the job started."""
     fake.fail_next("/imagine", status, times=4, accept_first=accept_first)
     with pytest.raises(ProviderError) as caught:
-        await client.imagine(ImagineRequest("a cat"))
+        await client.submit(ImagineRequest("a cat"))
     assert (caught.value.kind, caught.value.status) == (ErrorKind.UNKNOWN_OUTCOME, status)
     assert len(fake.calls_to("/imagine")) == 1
     assert len(fake.jobs) == (1 if accept_first else 0)
@@ -934,7 +934,7 @@ async def test_submit_retried_after_429_honours_retry_after(
 ) -> None:
     """A 429 means nothing was accepted: resent after the Retry-After delay."""
     fake.fail_next("/imagine", 429, failed_body("Too Many Requests"), headers={"Retry-After": "5"})
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     assert len(fake.calls_to("/imagine")) == 2
     assert list(fake.jobs) == [job_id]
     assert sleeps.delays == [5.0]
@@ -945,7 +945,7 @@ async def test_submit_retried_after_499(
 ) -> None:
     """A 499 (queue full) means nothing was accepted: resent after a backoff."""
     fake.fail_next("/imagine", 499)
-    job_id = await client.imagine(ImagineRequest("a cat"))
+    job_id = await client.submit(ImagineRequest("a cat"))
     assert len(fake.calls_to("/imagine")) == 2
     assert list(fake.jobs) == [job_id]
     assert len(sleeps.delays) == 1
@@ -988,16 +988,16 @@ class Ctx:
 
 
 async def leak_auth(ctx: Ctx) -> None:
-    await ctx.client(WRONG_KEY).imagine(ImagineRequest("a cat"))
+    await ctx.client(WRONG_KEY).submit(ImagineRequest("a cat"))
 
 
 async def leak_banned(ctx: Ctx) -> None:
-    await ctx.client().imagine(ImagineRequest("a sexy cat"))
+    await ctx.client().submit(ImagineRequest("a sexy cat"))
 
 
 async def leak_submit_5xx(ctx: Ctx) -> None:
     ctx.fake.fail_next("/imagine", 502, raw=CLOUDFLARE_HTML + KEY)
-    await ctx.client().imagine(ImagineRequest("a cat"))
+    await ctx.client().submit(ImagineRequest("a cat"))
 
 
 async def leak_fetch_5xx(ctx: Ctx) -> None:
@@ -1006,23 +1006,23 @@ async def leak_fetch_5xx(ctx: Ctx) -> None:
 
 
 async def leak_refused(ctx: Ctx) -> None:
-    await ctx.client(base_url=ctx.refused_url).imagine(ImagineRequest("a cat"))
+    await ctx.client(base_url=ctx.refused_url).submit(ImagineRequest("a cat"))
 
 
 async def leak_timeout(ctx: Ctx) -> None:
     ctx.monkeypatch.setattr(ttapi, "SUBMIT_TIMEOUT", QUICK)
     ctx.fake.fail_next("/imagine", 200, accept_first=True, delay=SLOW)
-    await ctx.client().imagine(ImagineRequest("a cat"))
+    await ctx.client().submit(ImagineRequest("a cat"))
 
 
 async def leak_rate_limited(ctx: Ctx) -> None:
     ctx.fake.fail_next("/imagine", 429, failed_body(f"slow down {KEY}"), times=4)
-    await ctx.client().imagine(ImagineRequest("a cat"))
+    await ctx.client().submit(ImagineRequest("a cat"))
 
 
 async def leak_echoed_key(ctx: Ctx) -> None:
     ctx.fake.fail_next("/imagine", 400, failed_body(f"invalid header TT-API-KEY={KEY}"))
-    await ctx.client().imagine(ImagineRequest("a cat"))
+    await ctx.client().submit(ImagineRequest("a cat"))
 
 
 LEAKS = {
@@ -1079,7 +1079,7 @@ async def test_echoed_key_is_masked(once: TTApiClient, fake: FakeTTApi) -> None:
     """A provider message that echoes the key keeps its text with the key masked."""
     fake.fail_next("/imagine", 400, failed_body(f"invalid header TT-API-KEY={KEY}"))
     with pytest.raises(ProviderError) as caught:
-        await once.imagine(ImagineRequest("a cat"))
+        await once.submit(ImagineRequest("a cat"))
     assert caught.value.message == f"invalid header TT-API-KEY={MASKED}"
 
 
@@ -1090,5 +1090,5 @@ async def test_echoed_key_cut_by_truncation_is_not_leaked(
     message = "x" * (500 - 16) + KEY  # the 500-char cut falls inside the key
     fake.fail_next("/imagine", 400, failed_body(message))
     with pytest.raises(ProviderError) as caught:
-        await once.imagine(ImagineRequest("a cat"))
+        await once.submit(ImagineRequest("a cat"))
     assert KEY[:16] not in str(caught.value)

@@ -1,4 +1,6 @@
-"""The SQLite store: every SQL statement of the project lives in this file.
+"""The SQLite store's base: the connection, migrations and shared helpers.
+
+Every SQL statement of the project lives in this package (bot/jobs/store/).
 
 One aiosqlite connection in autocommit mode. Multi-statement writes hold `_lock` so that
 coroutines sharing the connection never interleave inside a transaction. Status changes and

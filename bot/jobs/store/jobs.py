@@ -81,13 +81,6 @@ class JobRows(StoreBase):
             (parent_id, JobStatus.SUCCEEDED.value, JobKind.ACTION.value, JobKind.INPAINT.value),
         )
 
-    async def count_in_flight(self) -> int:
-        """Jobs holding a provider slot."""
-        sql = f"SELECT COUNT(*) FROM jobs WHERE status IN ({_marks(IN_FLIGHT)})"
-        async with self._db.execute(sql, _values(IN_FLIGHT)) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     async def transition(self, job_id: int, to: JobStatus, **changes: Any) -> bool:
         """Move a job to `to` if its current status allows it; True if this caller won."""
         unknown = set(changes) - _CHANGEABLE

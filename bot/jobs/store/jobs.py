@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.jobs.models import Job, JobKind, NewJob
-from bot.jobs.states import FINISHED, IN_FLIGHT, UNFINISHED, JobStatus, predecessors
+from bot.jobs.states import FINISHED, UNFINISHED, JobStatus, predecessors
 from bot.jobs.store.base import _CHANGEABLE, LIST_COLUMNS, StoreBase, _encode, _marks, _values
 
 

@@ -93,17 +93,18 @@ async def check_accounts(pool: ProviderPool, tt_base_url: str) -> str | None:
     that account so new jobs go to the next; the problems in one line, or None."""
     problems = []
     for account in pool.accounts:
-        base_url = tt_base_url if account.provider == "ttapi" else ""
         try:
-            check = check_provider_key(account.client, base_url)
-            problem = await asyncio.wait_for(check, KEY_CHECK_TIMEOUT)
+            await asyncio.wait_for(account.client.info(), KEY_CHECK_TIMEOUT)
+            continue
+        except ProviderError as error:
+            pool.note_failure(account, error)
+            if account.provider == "ttapi":  # the owner's usual case: say exactly what to do
+                problem = provider_problem(error, tt_base_url)
+            else:
+                problem = f"{account.provider} ({account.label}): {error}"
         except TimeoutError:
             problem = f"{account.provider} did not answer within {KEY_CHECK_TIMEOUT:g} s"
-        if problem is None:
-            continue
-        if account.provider != "ttapi":
-            problem = f"{account.provider} ({account.label}): {problem}"
-        pool.mark_unhealthy(account, problem)
+        log.warning("%s", problem)
         problems.append(problem)
     return "; ".join(problems) or None
 

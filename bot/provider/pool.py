@@ -308,9 +308,9 @@ class ProviderPool:
         if reason is not None:
             self._rest(account, reason)
 
-    def mark_unhealthy(self, account: Account, reason: str) -> None:
-        """Rest an account found broken outside a job (a key refused at start-up)."""
-        self._rest(account, reason)
+    def note_failure(self, account: Account, error: ProviderError) -> None:
+        """A failure seen outside a job (a key refused at start-up): rest it if it counts."""
+        self._note(account, error)
 
     def _rest(self, account: Account, reason: str) -> None:
         account.strikes += 1

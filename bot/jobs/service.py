@@ -27,21 +27,11 @@ from bot.jobs.policy import Policy, Verdict
 from bot.jobs.prices import PriceBook
 from bot.jobs.queue import FairQueue
 from bot.jobs.recording import SubmitRecorder
+from bot.jobs.requests import to_request
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.provider import AccountInfo, ErrorKind, Provider, ProviderError
-from bot.provider.models import (
-    ActionRequest,
-    BlendRequest,
-    DescribeRequest,
-    Dimensions,
-    ImagineRequest,
-    InpaintRequest,
-    Mode,
-    SeedRequest,
-    SubmitRequest,
-)
 from bot.provider.pool import Account, AccountStatus, ProviderPool
 
 log = logging.getLogger(__name__)
@@ -522,7 +512,7 @@ class JobService:
             self._admit()
             return None
         try:
-            provider_job_id = await self._pool.submit_to(account, self._request(job))
+            provider_job_id = await self._pool.submit_to(account, to_request(job, self._hook_url))
         except ProviderError as error:
             if error.kind is ErrorKind.UNKNOWN_OUTCOME:
                 self._unconfirmed(job, error)
@@ -596,41 +586,6 @@ class JobService:
             log.info("job %d cancelled before sending: %s", job.id, verdict.reason)
             await self._report(job.id)
         self._admit()
-
-    def _request(self, job: Job) -> SubmitRequest:
-        # The path names this row, so a callback finds it even if its id was never stored.
-        hook = f"{self._hook_url.rstrip('/')}/{job.id}" if self._hook_url else None
-        timeout = job.timeout_s
-        mode = Mode(job.mode)
-        params = job.params
-        refs = tuple(sorted(params.get("refs", {}).items()))
-        match job.kind:
-            case JobKind.IMAGINE:
-                return ImagineRequest(job.prompt, mode, timeout=timeout, hook_url=hook)
-            case JobKind.BLEND:
-                dims = Dimensions(params.get("dimensions", "SQUARE"))
-                images = tuple(params["images"])
-                return BlendRequest(images, dims, mode, timeout=timeout, hook_url=hook)
-            case JobKind.DESCRIBE:
-                image, url = params.get("image"), params.get("url")
-                return DescribeRequest(image, url, mode, timeout=timeout, hook_url=hook)
-            case JobKind.ACTION:
-                action = job.action or ""
-                return ActionRequest(
-                    params["parent"], action, timeout=timeout, hook_url=hook, refs=refs
-                )
-            case JobKind.SEED:
-                return SeedRequest(params["parent"], timeout=timeout, hook_url=hook, refs=refs)
-            case JobKind.INPAINT:
-                return InpaintRequest(
-                    params["parent"],
-                    params["mask"],
-                    job.prompt,
-                    timeout=timeout,
-                    hook_url=hook,
-                    refs=refs,
-                )
-        raise ValueError(f"unknown job kind {job.kind}")  # pragma: no cover
 
     # -- reacting to changes ------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from bot.jobs.moderation import ban_member
 from bot.ui.actions import human_name
 from bot.ui.context import Services, is_moderator, services
 from bot.ui.embeds import shown_prompt
-from bot.ui.errors import report_error
+from bot.ui.errors import Answered
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ def moderation_view(job: Job) -> discord.ui.View:
 
 
 class ModButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mjmod:(?P<op>[a-z]+):(?P<job>[0-9]+)"
+    Answered,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mjmod:(?P<op>[a-z]+):(?P<job>[0-9]+)",
 ):
     """A moderator's button on an audit entry."""
 
@@ -96,12 +98,9 @@ class ModButton(
         """Rebuild from the clicked component (no I/O)."""
         return cls(item, match["op"], int(match["job"]))  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Delete the result or ban its requester; moderators only."""
-        try:
-            await self._act(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
+        await self._act(interaction)
 
     async def _act(self, interaction: discord.Interaction) -> None:
         if not is_moderator(interaction):

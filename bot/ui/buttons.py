@@ -19,7 +19,7 @@ from bot.jobs.models import Job, JobKind, NewJob
 from bot.ui.actions import IMAGINE_ALL, REDESCRIBE, SEED
 from bot.ui.context import services
 from bot.ui.editor_link import send_editor_link
-from bot.ui.errors import report_error
+from bot.ui.errors import Answered
 from bot.ui.launch import Submit, launch, launch_in_channel, requester_of
 from bot.ui.layout import (
     CUSTOM_ID_TEMPLATE,
@@ -40,7 +40,9 @@ STALE = (
 )
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_TEMPLATE):
+class JobButton(
+    Answered, discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_TEMPLATE
+):
     """A button on a result: U1, V2, 🔄, Zoom Out 2x, 1️⃣, ..."""
 
     def __init__(
@@ -68,12 +70,9 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
         """Rebuild the button from the clicked component (no I/O here)."""
         return cls(item, target_of(match))  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Start the button's job; every error is answered ephemerally."""
-        try:
-            await press(interaction, self.target)
-        except Exception as error:
-            await report_error(interaction, error)
+        await press(interaction, self.target)
 
 
 def result_view(job: Job, used: Collection[str] = ()) -> discord.ui.View | None:

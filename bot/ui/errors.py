@@ -70,6 +70,23 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("could not tell user %s about an error: %s", interaction.user.id, text)
 
 
+class Answered:
+    """The base of every DynamicItem: its callback runs `answer`, and every error takes the one
+    error path, ephemerally. discord.py only logs what a DynamicItem callback raises, so
+    without this a member would see "This interaction failed" and nothing else."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Run `answer`; report any error to the member."""
+        try:
+            await self.answer(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def answer(self, interaction: discord.Interaction) -> None:
+        """What the item does when used."""
+        raise NotImplementedError
+
+
 class Tree(app_commands.CommandTree):
     """The command tree whose errors take the one error path."""
 

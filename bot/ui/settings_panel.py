@@ -19,7 +19,7 @@ from bot.jobs.lint import LintError, lint
 from bot.jobs.models import GuildSettings, UserSettings
 from bot.jobs.translate import TRANSLATE_MODES
 from bot.ui.context import Services, services
-from bot.ui.errors import report_error
+from bot.ui.errors import Answered, report_error
 from bot.ui.locale import locale_of
 
 SUFFIX_MODAL: Final = "mjset:suffix-modal"
@@ -54,7 +54,7 @@ def panel(
     return text, view
 
 
-class ModeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjset:mode"):
+class ModeSelect(Answered, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjset:mode"):
     """Choose the default mode among those the server allows."""
 
     @classmethod
@@ -83,19 +83,18 @@ class ModeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjse
         """Rebuild from the component (no I/O)."""
         return cls(item)  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Save the chosen mode and redraw the panel."""
-        try:
-            choice = self.item.values[0] if self.item.values else SERVER_DEFAULT
-            guild = await _guild(interaction)
-            if choice != SERVER_DEFAULT and choice not in guild.allowed_modes:
-                raise PromptRejected(f"{choice} mode is not enabled on this server.")
-            await _save(interaction, default_mode=None if choice == SERVER_DEFAULT else choice)
-        except Exception as error:
-            await report_error(interaction, error)
+        choice = self.item.values[0] if self.item.values else SERVER_DEFAULT
+        guild = await _guild(interaction)
+        if choice != SERVER_DEFAULT and choice not in guild.allowed_modes:
+            raise PromptRejected(f"{choice} mode is not enabled on this server.")
+        await _save(interaction, default_mode=None if choice == SERVER_DEFAULT else choice)
 
 
-class TranslateSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjset:translate"):
+class TranslateSelect(
+    Answered, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mjset:translate"
+):
     """Prompt translation: ask first, always, or never."""
 
     @classmethod
@@ -120,18 +119,15 @@ class TranslateSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r
         """Rebuild from the component (no I/O)."""
         return cls(item)  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Save the choice and redraw the panel."""
-        try:
-            choice = self.item.values[0] if self.item.values else "ask"
-            await services(interaction).store.set_translate_mode(interaction.user.id, choice)
-            await _save(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
+        choice = self.item.values[0] if self.item.values else "ask"
+        await services(interaction).store.set_translate_mode(interaction.user.id, choice)
+        await _save(interaction)
 
 
 class SettingsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mjset:(?P<what>suffix|dm)"
+    Answered, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mjset:(?P<what>suffix|dm)"
 ):
     """✏️ Edit prompt suffix, or 📬 toggle DM copies."""
 
@@ -150,17 +146,14 @@ class SettingsButton(
         """Rebuild from the component (no I/O)."""
         return cls(item)  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Open the suffix modal, or flip DM copies."""
-        try:
-            if self.item.custom_id == "mjset:suffix":
-                current = await services(interaction).store.user_settings(interaction.user.id)
-                await interaction.response.send_modal(SuffixModal(current.prompt_suffix))
-            else:
-                current = await services(interaction).store.user_settings(interaction.user.id)
-                await _save(interaction, dm_copy=not current.dm_copy, dm_blocked=False)
-        except Exception as error:
-            await report_error(interaction, error)
+        if self.item.custom_id == "mjset:suffix":
+            current = await services(interaction).store.user_settings(interaction.user.id)
+            await interaction.response.send_modal(SuffixModal(current.prompt_suffix))
+        else:
+            current = await services(interaction).store.user_settings(interaction.user.id)
+            await _save(interaction, dm_copy=not current.dm_copy, dm_blocked=False)
 
 
 class SuffixModal(discord.ui.Modal, title="Prompt suffix"):

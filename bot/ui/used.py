@@ -19,7 +19,7 @@ from bot.jobs.display import inherited
 from bot.jobs.models import Job, JobKind, NewJob, Requester
 from bot.ui.actions import action_for
 from bot.ui.context import services
-from bot.ui.errors import report_error
+from bot.ui.errors import Answered
 from bot.ui.launch import launch_in_channel, requester_of
 from bot.ui.layout import actions_for
 
@@ -76,6 +76,7 @@ async def ask_before_repeating(
 
 
 class RepeatButton(
+    Answered,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"mjagain:(?P<job>[0-9]{1,19}):(?P<index>[0-9]{1,3})",
 ):
@@ -104,12 +105,9 @@ class RepeatButton(
         """Rebuild from the clicked component (no I/O: discord.py drops errors raised here)."""
         return cls(int(match["job"]), int(match["index"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def answer(self, interaction: discord.Interaction) -> None:
         """Start the action again; every error is answered ephemerally."""
-        try:
-            await self._again(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
+        await self._again(interaction)
 
     async def _again(self, interaction: discord.Interaction) -> None:
         bot = services(interaction)

@@ -24,7 +24,7 @@ from bot.jobs.models import Job, JobKind, NewJob, Requester
 from bot.jobs.store import Store
 from bot.provider.pool import Account, ProviderPool, account_key, mask
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 CAP = 10
 JOB = Scenario(queue_seconds=0.1, run_seconds=1.4)

@@ -23,7 +23,7 @@ from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret
 from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import ManualClock, Scenario
+from fakes.ttapi import ManualClock, Scenario
 
 API_KEY = "bench-key"
 HOST = "127.0.0.1"

@@ -30,7 +30,7 @@ from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings, load_settings
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     MODERATOR_PERMISSIONS,
@@ -38,7 +38,7 @@ from tests.fakes.discord import (
     FakeDiscord,
     StoredMessage,
 )
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 # Shaped like a real token (id.timestamp.hmac) so Settings accepts it; the fake checks it.
 BOT_TOKEN = "MTE4NjM1MDAwMDAwMDAwMDAwMQ.GfAkEs.fake-token-for-tests-only_0123456789abc"

@@ -30,7 +30,7 @@ from bot.jobs.webhook import HookServer, hook_url
 from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
 from bot.provider.recent import RecentJob
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 # A job at the fake: 10 ms in the provider's queue, then 100 ms of rising progress.
 QUICK = Scenario(queue_seconds=0.01, run_seconds=0.1)

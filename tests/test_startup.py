@@ -149,7 +149,7 @@ async def start_bot(tmp_path: Path, discord_base: str, **env: str) -> asyncio.su
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        str(ROOT / "tests" / "e2e" / "launcher.py"),
+        str(ROOT / "fakes" / "e2e" / "launcher.py"),
         cwd=tmp_path,
         env=variables | env,
         stdout=asyncio.subprocess.PIPE,

@@ -1,6 +1,6 @@
 """The same engine flow against every provider: a grid, an upscale, a zoom on the upscale.
 
-Each provider speaks its own API (fakes in tests/fakes, the demo draws for real); the bot's
+Each provider speaks its own API (fakes in fakes/, the demo draws for real); the bot's
 action names and stored refs must carry the follow-ups through all of them.
 """
 

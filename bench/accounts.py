@@ -18,14 +18,13 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.jobs.engine import build_engine
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job, JobKind, NewJob, Requester
-from bot.jobs.service import JobService
 from bot.jobs.store import Store
-from bot.jobs.watcher import Watcher
 from bot.provider.pool import Account, ProviderPool, account_key, mask
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 CAP = 10
 JOB = Scenario(queue_seconds=0.1, run_seconds=1.4)
@@ -78,8 +77,8 @@ async def run(keys: int, jobs: int) -> Figures:
                     finished.add(job.id)
 
             events.subscribe(done)
-            watcher = Watcher(store, pool, events, scale=0.05)
-            service = JobService(store, pool, events, watcher)
+            engine = await build_engine(store=store, provider=pool, events=events, scale=0.05)
+            service = engine.service
             await service.start()
             started = time.monotonic()
             for n in range(jobs):

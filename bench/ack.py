@@ -1,6 +1,6 @@
 """Slash commands acknowledged under a burst: 200 members send /imagine at the same moment.
 
-The real bot runs in its own process (python -m bot, through tests/e2e's launcher) against
+The real bot runs in its own process (python -m bot, through fakes/e2e's launcher) against
 the project's fake Discord gateway and REST on 127.0.0.1: each command travels the gateway
 websocket and discord.py's own dispatch, exactly as in production. The figure is the time
 from the gateway sending INTERACTION_CREATE to the fake REST receiving its first callback.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import percentile
-from tests.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
-from tests.e2e.world import BOT_TOKEN, FAST_JOB, World
+from fakes.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
+from fakes.e2e.world import BOT_TOKEN, FAST_JOB, World
 
 FIRST_USER = 4_000_000_000_000_000
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.harness import API_KEY, percentile, running_engine
 from bot.errors import LimitReached
 from bot.jobs.models import Requester
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 GUILD = 1
 ENDLESS = Scenario(queue_seconds=0.0, run_seconds=10_000.0)  # jobs stay in flight

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import API_KEY, VirtualTime, running_engine, submit_all
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 # A fast job as Midjourney runs it: 3 s queued, 45 s running, each ±25 % per job.
 FAST = Scenario(queue_seconds=3.0, run_seconds=45.0)

@@ -1,6 +1,6 @@
 """Progress edits with 100 jobs running in one channel, at real speed.
 
-The real bot process (tests/e2e's launcher, discord.py's own HTTP client and rate-limit
+The real bot process (fakes/e2e's launcher, discord.py's own HTTP client and rate-limit
 handling) against the project's fake Discord and the fake TT API on the wall clock: 100
 members send /imagine in one channel; fast jobs of 3 s + 45 s, each ±25 %, progress in
 Midjourney's steps. Counted: the bot-token edits of each progress message, the shortest gap
@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
-from tests.e2e.world import BOT_TOKEN, World
-from tests.fakes.ttapi import Scenario
+from fakes.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
+from fakes.e2e.world import BOT_TOKEN, World
+from fakes.ttapi import Scenario
 
 FIRST_USER = 4_100_000_000_000_000
 FAST = Scenario(queue_seconds=3.0, run_seconds=45.0)

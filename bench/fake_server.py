@@ -12,7 +12,7 @@ import random
 import sys
 
 from bench.harness import API_KEY, jittered_scenarios
-from tests.fakes.ttapi import FakeTTApi
+from fakes.ttapi import FakeTTApi
 
 # Relax jobs: "generally within 10 minutes" (TT API docs); here 0.3-2 min queued, 4-7 min running.
 RELAX_QUEUE = (20.0, 120.0)

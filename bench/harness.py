@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.jobs.durations import META_KEY
+from bot.jobs.engine import build_engine
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job, Requester
 from bot.jobs.service import JobService
@@ -22,7 +23,7 @@ from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret
 from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import ManualClock, Scenario
+from fakes.ttapi import ManualClock, Scenario
 
 API_KEY = "bench-key"
 HOST = "127.0.0.1"
@@ -152,23 +153,27 @@ async def running_engine(
         events = JobEvents()
         reports = reports or Reports(clock)
         events.subscribe(reports, workers=workers)
-        watcher = Watcher(store, provider, events, clock=clock, sleep=sleep, safety_net=hooks)
         secret = new_secret()
-        server = HookServer(watcher, secret) if hooks else None
-        url = None
-        if server is not None:
+        servers: list[HookServer] = []
+
+        async def open_hooks(watcher: Watcher) -> str:
+            server = HookServer(watcher, secret)
+            servers.append(server)
             await server.start(HOST, 0)
-            url = hook_url(f"http://{HOST}:{server.port}", secret)
-        service = JobService(
-            store,
-            provider,
-            events,
-            watcher,
+            return hook_url(f"http://{HOST}:{server.port}", secret)
+
+        engine = await build_engine(
+            store=store,
+            provider=provider,
+            events=events,
+            safety_net=hooks,
+            open_hooks=open_hooks if hooks else None,
             max_in_progress=max_in_progress,
-            hook_url=url,
             clock=clock,
             sleep=sleep,
         )
+        watcher, service = engine.watcher, engine.service
+        server = servers[0] if servers else None
         try:
             await service.start()
             yield Engine(store, watcher, service, reports)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import API_KEY, jittered_scenarios, running_engine, submit_all
-from tests.fakes.ttapi import FakeJob, FakeTTApi
+from fakes.ttapi import FakeJob, FakeTTApi
 
 # Short jobs, so the run takes seconds: the delay measured does not depend on the job's length.
 HOOK_QUEUE = (0.3, 0.7)

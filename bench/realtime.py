@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.harness import API_KEY, Reports, running_engine, submit_all
 from bot.jobs.models import Job
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 FAST = Scenario(queue_seconds=3.0, run_seconds=45.0)
 JITTER = 0.25

@@ -13,11 +13,10 @@ import discord
 
 from bot.accounts import provider_pool
 from bot.app import MjBot
-from bot.jobs.events import JobEvents
+from bot.jobs.engine import build_engine
 from bot.jobs.prices import PriceBook
 from bot.jobs.service import JobService
 from bot.jobs.store import Store
-from bot.jobs.watcher import Watcher
 from bot.jobs.webhook import HookServer, hook_url, new_secret, warn_if_plain_http
 from bot.logs import redact
 from bot.provider.pool import ProviderPool
@@ -58,15 +57,7 @@ async def _run_bot(
     # A refused key is a warning, not a stop: the pool rests that account, and the problem
     # becomes the service's last error, which /mj-admin status shows.
     problem = await check_accounts(provider, settings.tt_api_base_url)
-    events = JobEvents()
     demo_only = settings.providers == ("demo",)
-    watcher = Watcher(
-        store,
-        provider,
-        events,
-        scale=settings.poll_interval_scale * (DEMO_POLL_FACTOR if demo_only else 1.0),
-        safety_net=settings.webhook_base_url is not None,
-    )
     secret = None
     if settings.webhook_base_url:
         secret = settings.webhook_secret.get() if settings.webhook_secret else None
@@ -75,11 +66,11 @@ async def _run_bot(
         redact(secret)
         provider.add_secret(secret)
         warn_if_plain_http(settings.webhook_base_url)
-    service = JobService(
-        store,
-        provider,
-        events,
-        watcher,
+    engine = await build_engine(
+        store=store,
+        provider=provider,
+        scale=settings.poll_interval_scale * (DEMO_POLL_FACTOR if demo_only else 1.0),
+        safety_net=settings.webhook_base_url is not None,
         max_in_progress=settings.max_jobs_in_progress,
         hook_url=hook_url(settings.webhook_base_url, secret)
         if settings.webhook_base_url and secret
@@ -87,6 +78,7 @@ async def _run_bot(
         prices=PriceBook.load(settings.prices_file),
         low_balance_alert=settings.low_balance_alert,
     )
+    watcher, service, events = engine.watcher, engine.service, engine.events
     if problem is not None:
         service.last_error = (time.time(), problem)
     server = None

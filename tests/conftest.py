@@ -10,10 +10,8 @@ import aiohttp
 import pytest
 
 from bot.app import EXTENSIONS, MjBot
-from bot.jobs.events import JobEvents
-from bot.jobs.service import JobService
+from bot.jobs.engine import build_engine
 from bot.jobs.store import Store
-from bot.jobs.watcher import Watcher
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Secret, Settings
 
@@ -38,10 +36,8 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
             store = await Store.open(database)
             await store.migrate()
             provider = TTApiClient(session, config.tt_api_key.get(), config.tt_api_base_url)
-            events = JobEvents()
-            watcher = Watcher(store, provider, events)
-            service = JobService(store, provider, events, watcher)
-            bot = MjBot(config, store, service, events, session)
+            engine = await build_engine(store=store, provider=provider)
+            bot = MjBot(config, store, engine.service, engine.events, session)
             built.append((bot, store))
             for extension in EXTENSIONS:
                 await bot.load_extension(extension)

@@ -14,8 +14,8 @@ import pytest
 from discord import app_commands
 
 from bot.app import MjBot
+from fakes.discord import MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS, FakeDiscord
 from tests.conftest import BotFactory
-from tests.fakes.discord import MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS, FakeDiscord
 
 GROUP = "mj-admin"
 OWNER = 1_186_350_000_000_000_900

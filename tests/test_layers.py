@@ -181,3 +181,38 @@ def test_jobs_and_provider_never_import_web(path: Path) -> None:
         if is_under(module, "bot.web")
     ]
     assert offending == []
+
+
+def offending_imports(path: Path, forbidden: tuple[str, ...]) -> list[str]:
+    """`line N: module` for each import of `path` that falls under a forbidden package."""
+    return [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if any(is_under(module, package) for package in forbidden)
+    ]
+
+
+@pytest.mark.parametrize("path", python_files("bot/jobs"), ids=lambda p: p.name)
+def test_jobs_never_import_the_layers_above(path: Path) -> None:
+    assert offending_imports(path, ("bot.ui", "cogs", "bot.app", "bot.web")) == []
+
+
+@pytest.mark.parametrize("path", python_files("bench"), ids=lambda p: p.name)
+def test_bench_never_imports_tests(path: Path) -> None:
+    """The benchmarks share the fakes (fakes/) with the tests, never the tests themselves."""
+    assert offending_imports(path, ("tests",)) == []
+
+
+@pytest.mark.parametrize(
+    "path", python_files("fakes"), ids=lambda p: str(p.relative_to(ROOT / "fakes"))
+)
+def test_fakes_never_import_tests(path: Path) -> None:
+    assert offending_imports(path, ("tests",)) == []
+
+
+@pytest.mark.parametrize(
+    "path", python_files("bot", "cogs"), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_shipped_code_never_imports_dev_packages(path: Path) -> None:
+    """bot and cogs are what pip installs; fakes, bench and tests are not shipped."""
+    assert offending_imports(path, ("fakes", "bench", "tests")) == []

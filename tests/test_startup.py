@@ -17,8 +17,8 @@ from discord.http import HTTPClient
 
 from bot.provider.ttapi import TTApiClient
 from bot.startup import StartupError, check_provider_key, wait_for_discord
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.ttapi import FakeTTApi
+from fakes.discord import FakeDiscord
+from fakes.ttapi import FakeTTApi
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTE4NjM1MDAwMDAwMDAwMDAwMQ.GfAkEs.fake-token-for-tests-only_0123456789abc"
@@ -149,7 +149,7 @@ async def start_bot(tmp_path: Path, discord_base: str, **env: str) -> asyncio.su
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        str(ROOT / "tests" / "e2e" / "launcher.py"),
+        str(ROOT / "fakes" / "e2e" / "launcher.py"),
         cwd=tmp_path,
         env=variables | env,
         stdout=asyncio.subprocess.PIPE,

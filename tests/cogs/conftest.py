@@ -21,6 +21,7 @@ import discord
 import pytest
 
 from bot.app import MjBot
+from bot.jobs.engine import build_engine
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job
 from bot.jobs.prices import PriceBook
@@ -29,7 +30,7 @@ from bot.jobs.store import Store
 from bot.jobs.watcher import Watcher
 from bot.provider.ttapi import TTApiClient
 from bot.settings import Settings, load_settings
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     MODERATOR_PERMISSIONS,
@@ -37,7 +38,7 @@ from tests.fakes.discord import (
     FakeDiscord,
     StoredMessage,
 )
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 # Shaped like a real token (id.timestamp.hmac) so Settings accepts it; the fake checks it.
 BOT_TOKEN = "MTE4NjM1MDAwMDAwMDAwMDAwMQ.GfAkEs.fake-token-for-tests-only_0123456789abc"
@@ -104,24 +105,16 @@ class Harness:
         self.store = await Store.open(self.settings.database_path, clock=self.clock)
         self.session = aiohttp.ClientSession()
         client = TTApiClient(self.session, self.settings.tt_api_key.get(), self.tt.base_url)
-        self.events = JobEvents()
-        self.watcher = Watcher(
-            self.store,
-            client,
-            self.events,
-            clock=self.clock,
+        engine = await build_engine(
+            store=self.store,
+            provider=client,
             scale=self.settings.poll_interval_scale,
-        )
-        self.service = JobService(
-            self.store,
-            client,
-            self.events,
-            self.watcher,
             max_in_progress=self.settings.max_jobs_in_progress,
             clock=self.clock,
             prices=PriceBook.load(self.settings.prices_file),
             low_balance_alert=self.settings.low_balance_alert,
         )
+        self.events, self.watcher, self.service = engine.events, engine.watcher, engine.service
         self.bot = MjBot(self.settings, self.store, self.service, self.events, self.session)
         self.running = True
         try:

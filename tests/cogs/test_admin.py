@@ -19,15 +19,15 @@ from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.words import DEFAULT_WORDS
 from bot.ui.chart import HEIGHT, WIDTH
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     DEFERRED_CHANNEL_MESSAGE,
     GUILD_ID,
     MEMBER_PERMISSIONS,
     OTHER_USER_ID,
     USER_ID,
 )
-from tests.fakes.ttapi import ManualClock, Scenario
+from fakes.ttapi import ManualClock, Scenario
+from tests.cogs.conftest import Harness, Payload
 
 MOD = USER_ID  # harness.admin() runs as this member, with Manage Server
 MEMBER = OTHER_USER_ID

@@ -6,8 +6,7 @@ import pytest
 
 from bot.jobs.models import Job
 from bot.jobs.states import JobStatus
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     GUILD_ID,
     MEMBER_PERMISSIONS,
@@ -16,7 +15,8 @@ from tests.fakes.discord import (
     USER_ID,
     StoredMessage,
 )
-from tests.fakes.ttapi import Scenario
+from fakes.ttapi import Scenario
+from tests.cogs.conftest import Harness, Payload
 
 MOD = USER_ID  # harness.admin() runs as this member, with Manage Server
 MEMBER = OTHER_USER_ID  # asks for the jobs

@@ -9,8 +9,8 @@ import pytest
 
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.states import JobStatus
+from fakes.discord import GUILD_ID, MEMBER_PERMISSIONS, OTHER_USER_ID, USER_ID
 from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import GUILD_ID, MEMBER_PERMISSIONS, OTHER_USER_ID, USER_ID
 
 OWNER = OTHER_USER_ID  # not the moderator who runs the commands
 LOG_CHANNEL = 1_186_350_000_000_000_210

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from bot.jobs.models import Job
+from fakes.discord import CHANNEL_MESSAGE, GUILD_ID, OTHER_USER_ID, StoredMessage
+from fakes.ttapi import Scenario, make_png
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_MESSAGE, GUILD_ID, OTHER_USER_ID, StoredMessage
-from tests.fakes.ttapi import Scenario, make_png
 
 MEMBER = OTHER_USER_ID
 ENDLESS = Scenario(queue_seconds=0.0, run_seconds=60.0)

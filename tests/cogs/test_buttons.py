@@ -7,8 +7,7 @@ import pytest
 
 from bot.jobs.models import Job
 from bot.ui.layout import actions_for
-from tests.cogs.conftest import Harness
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
@@ -17,7 +16,8 @@ from tests.fakes.discord import (
     USER_ID,
     StoredMessage,
 )
-from tests.fakes.ttapi import make_png
+from fakes.ttapi import make_png
+from tests.cogs.conftest import Harness
 
 PROMPT = "a koi pond in the rain"
 discord_escape = discord.utils.escape_markdown

@@ -17,8 +17,7 @@ import pytest
 from bot.jobs.ledger import DAY, day_start
 from bot.jobs.policy import PAUSED
 from bot.jobs.states import JobStatus
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     DEFERRED_CHANNEL_MESSAGE,
     GUILD_ID,
@@ -27,7 +26,8 @@ from tests.fakes.discord import (
     USER_ID,
     StoredMessage,
 )
-from tests.fakes.ttapi import FAILED, Scenario, make_png
+from fakes.ttapi import FAILED, Scenario, make_png
+from tests.cogs.conftest import Harness, Payload
 
 MEMBER = OTHER_USER_ID  # asks in these tests; an ordinary member
 THIRD = OTHER_USER_ID + 7  # another ordinary member

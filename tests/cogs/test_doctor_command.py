@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
+from fakes.discord import CHANNEL_ID
+from fakes.discord_rest import FakeDiscordRest
 from tests.cogs.conftest import BOT_TOKEN, Harness
-from tests.fakes.discord import CHANNEL_ID
-from tests.fakes.discord_rest import FakeDiscordRest
 
 ATTACH_FILES = 1 << 15
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
+from fakes.discord import CHANNEL_ID
+from fakes.ttapi import FakeJob, Scenario, make_png
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID
-from tests.fakes.ttapi import FakeJob, Scenario, make_png
 
 PROMPT = "a lighthouse at dusk"
 SLOW = Scenario(queue_seconds=0.05, run_seconds=1.0)  # time to arm a cut before it finishes

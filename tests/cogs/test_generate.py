@@ -7,8 +7,7 @@ import base64
 import pytest
 
 from bot.jobs.models import GuildSettings, UserSettings
-from tests.cogs.conftest import Harness
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
@@ -17,7 +16,8 @@ from tests.fakes.discord import (
     USER_ID,
     StoredAttachment,
 )
-from tests.fakes.ttapi import make_png
+from fakes.ttapi import make_png
+from tests.cogs.conftest import Harness
 
 PNG = make_png(3, 2, (10, 200, 30))
 JPEG = b"\xff\xd8\xff\xe0" + b"not really a jpeg, but the bytes travel untouched" + b"\xff\xd9"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.jobs.models import Job
+from fakes.discord import CHANNEL_ID, GUILD_ID, USER_ID, StoredMessage
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, USER_ID, StoredMessage
 
 PROMPT = "a fox in a snowy birch forest"
 

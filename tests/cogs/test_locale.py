@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.jobs.policy import PAUSED
+from fakes.discord import OTHER_USER_ID
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import OTHER_USER_ID
 
 
 async def test_discord_receives_descriptions_in_every_shipped_language(harness: Harness) -> None:

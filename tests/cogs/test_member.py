@@ -10,8 +10,7 @@ import pytest
 from discord import app_commands
 
 from bot.jobs.models import Job, UserSettings
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     GUILD_ID,
@@ -21,7 +20,8 @@ from tests.fakes.discord import (
     USER_ID,
     StoredMessage,
 )
-from tests.fakes.ttapi import Scenario
+from fakes.ttapi import Scenario
+from tests.cogs.conftest import Harness, Payload
 
 PROMPT = "a paper boat on a puddle"
 GRID_ROWS = [

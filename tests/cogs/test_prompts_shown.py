@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fakes.discord import USER_ID
+from fakes.ttapi import make_png
 from tests.cogs.conftest import QUICK, Harness
-from tests.fakes.discord import USER_ID
-from tests.fakes.ttapi import make_png
 
 MENTION = f"<@{USER_ID}>"
 

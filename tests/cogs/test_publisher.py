@@ -11,15 +11,15 @@ import pytest
 from bot.jobs.states import JobStatus
 from bot.provider import JobSnapshot
 from bot.provider.models import RemoteStatus
-from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID, OTHER_USER_ID, USER_ID, StoredMessage, flatten
-from tests.fakes.ttapi import (
+from fakes.discord import CHANNEL_ID, OTHER_USER_ID, USER_ID, StoredMessage, flatten
+from fakes.ttapi import (
     DEFAULT_DESCRIBE_TEXT,
     DEFAULT_FAIL_MESSAGE,
     FAILED,
     Scenario,
     make_png,
 )
+from tests.cogs.conftest import Harness
 
 RESULT_POST = r"^/channels/\d+/messages$"
 PROMPT = "a lighthouse at dusk, oil painting"

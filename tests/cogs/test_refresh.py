@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.queue import FairQueue
+from fakes.discord import OTHER_USER_ID
+from fakes.ttapi import Scenario
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import OTHER_USER_ID
-from tests.fakes.ttapi import Scenario
 
 QUEUED = 12
 

@@ -2,7 +2,7 @@
 
 The real bot runs against the fake Discord; each message it posted (grid, upscale, describe,
 blend, failure, progress) is taken as the fake stored it from the bot's request, drawn in an
-HTML mock of a Discord message (tests/fakes/message_html.py) and screenshotted with headless
+HTML mock of a Discord message (fakes/message_html.py) and screenshotted with headless
 Chromium. The test fails when a picture is missing, blank or lacks the result's image.
 Run with MJBOT_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ (shown in the README).
 """
@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+from fakes.discord import StoredMessage
+from fakes.message_html import message_html
+from fakes.ttapi import FAILED, Scenario
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import StoredMessage
-from tests.fakes.message_html import message_html
-from tests.fakes.ttapi import FAILED, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from bot.jobs.models import Job, JobKind, UserSettings
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
@@ -19,7 +18,8 @@ from tests.fakes.discord import (
     RecordedRequest,
     StoredMessage,
 )
-from tests.fakes.ttapi import Scenario
+from fakes.ttapi import Scenario
+from tests.cogs.conftest import Harness, Payload
 
 PROMPT = "a fox in the snow, woodcut"
 SEED_TEXT = re.compile(r"--seed (\d+)")

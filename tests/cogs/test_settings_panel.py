@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_MESSAGE,
     EPHEMERAL,
     GUILD_ID,
@@ -17,6 +16,7 @@ from tests.fakes.discord import (
     USER_ID,
     StoredMessage,
 )
+from tests.cogs.conftest import Harness, Payload
 
 MODE_SELECT = "mjset:mode"
 SUFFIX_MODAL = "mjset:suffix-modal"

@@ -8,9 +8,9 @@ import pytest
 
 from bot.jobs.models import Job
 from bot.ui import translate_flow
+from fakes.discord import CHANNEL_ID, USER_ID, StoredMessage
+from fakes.libretranslate import FakeLibreTranslate
 from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import CHANNEL_ID, USER_ID, StoredMessage
-from tests.fakes.libretranslate import FakeLibreTranslate
 
 JAPANESE = "猫が月の上で眠っている --ar 16:9 --no 犬"
 ENGLISH = "A cat sleeping on the moon --ar 16:9 --no 犬"

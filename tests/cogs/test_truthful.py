@@ -8,8 +8,8 @@ import bot.ui.launch
 from bot.errors import describe_provider_error
 from bot.jobs.service import UNKNOWN_SUBMIT
 from bot.provider import ErrorKind, ProviderError
+from fakes.discord import CHANNEL_ID, DEFERRED_CHANNEL_MESSAGE, USER_ID, StoredMessage
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID, DEFERRED_CHANNEL_MESSAGE, USER_ID, StoredMessage
 
 PROMPT = "a heron at dawn"
 

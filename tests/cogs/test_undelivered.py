@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.jobs.models import Job
+from fakes.discord import APP_PERMISSIONS, CHANNEL_ID, GUILD_ID, USER_ID, StoredMessage
 from tests.cogs.conftest import Harness
 from tests.cogs.test_publisher import publisher_module
-from tests.fakes.discord import APP_PERMISSIONS, CHANNEL_ID, GUILD_ID, USER_ID, StoredMessage
 
 PROMPT = "a lighthouse at dusk"
 SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES = 1 << 11, 1 << 14, 1 << 15

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.jobs.models import GuildSettings, Job
+from fakes.discord import CHANNEL_ID, CHANNEL_MESSAGE, GUILD_ID, StoredMessage
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID, CHANNEL_MESSAGE, GUILD_ID, StoredMessage
 
 PRIMARY, SECONDARY = 1, 2
 PROMPT = "a koi pond in the rain"

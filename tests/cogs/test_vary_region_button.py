@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fakes.discord import CHANNEL_ID, CHANNEL_MESSAGE, GUILD_ID, OTHER_USER_ID
 from tests.cogs.conftest import Harness
-from tests.fakes.discord import CHANNEL_ID, CHANNEL_MESSAGE, GUILD_ID, OTHER_USER_ID
 
 PROMPT = "a paper boat on a puddle"
 

@@ -11,15 +11,15 @@ from typing import Any
 
 from bot.jobs.policy import SERVER_ONLY
 from bot.jobs.states import JobStatus
-from tests.cogs.conftest import Harness, Payload
-from tests.fakes.discord import (
+from fakes.discord import (
     CHANNEL_ID,
     GUILD_ID,
     MODERATOR_PERMISSIONS,
     OTHER_USER_ID,
     USER_ID,
 )
-from tests.fakes.ttapi import Scenario
+from fakes.ttapi import Scenario
+from tests.cogs.conftest import Harness, Payload
 
 OTHER_GUILD = GUILD_ID + 1
 OTHER_CHANNEL = CHANNEL_ID + 50

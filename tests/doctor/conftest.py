@@ -10,8 +10,8 @@ import discord
 import pytest
 
 from bot.settings import Settings, load_settings
-from tests.fakes.discord_rest import FakeDiscordRest
-from tests.fakes.ttapi import FakeTTApi
+from fakes.discord_rest import FakeDiscordRest
+from fakes.ttapi import FakeTTApi
 
 BOT_TOKEN = "MTE4NjM1MDAwMDAwMDAwMDAwMQ.GfAkEs.fake-token-for-tests-only_0123456789abc"
 MakeSettings = Callable[..., Settings]

@@ -15,11 +15,11 @@ from bot.doctor.report import Finding, Status, exit_code, render
 from bot.doctor.run import collect
 from bot.jobs.store import Store
 from bot.jobs.webhook import HookServer, health_proof
+from fakes.discord import CHANNEL_ID
+from fakes.discord_rest import FakeDiscordRest
+from fakes.libretranslate import FakeLibreTranslate
+from fakes.ttapi import FakeTTApi
 from tests.doctor.conftest import BOT_TOKEN, MakeSettings, free_port
-from tests.fakes.discord import CHANNEL_ID
-from tests.fakes.discord_rest import FakeDiscordRest
-from tests.fakes.libretranslate import FakeLibreTranslate
-from tests.fakes.ttapi import FakeTTApi
 
 ATTACH_FILES = 1 << 15
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,7 +216,7 @@ async def test_low_balance_and_cap_above_the_account(
 async def run_doctor(cwd: Path, discord_base: str, **env: str) -> tuple[int, str, str]:
     """`python -m bot doctor` in a subprocess, with discord.py pointed at the fake."""
     code = (
-        "import sys; from tests.e2e.launcher import point_discord_at; "
+        "import sys; from fakes.e2e.launcher import point_discord_at; "
         f"point_discord_at({discord_base!r}); sys.argv = ['bot', 'doctor']; "
         "from bot.__main__ import main; sys.exit(main())"
     )

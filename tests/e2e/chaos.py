@@ -20,10 +20,10 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from tests.e2e.fakes import FlakyTTApi, Handler
-from tests.e2e.world import World, labels, until
-from tests.fakes.discord import USER_ID, StoredMessage
-from tests.fakes.ttapi import SUCCESS, UNFINISHED
+from fakes.discord import USER_ID, StoredMessage
+from fakes.e2e.fakes import FlakyTTApi, Handler
+from fakes.e2e.world import World, labels, until
+from fakes.ttapi import SUCCESS, UNFINISHED
 
 MEMBERS: Final = tuple(USER_ID + n for n in range(10))
 BUTTONS: Final = ("U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
-from tests.e2e.world import BOT_TOKEN, FAST_JOB, World
+from fakes.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
+from fakes.e2e.world import BOT_TOKEN, FAST_JOB, World
 
 WORLD = pytest.StashKey[World]()
 LOG_TAIL = 30_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import FAST_JOB, World, until
-from tests.fakes.ttapi import Scenario
+from fakes.e2e.world import FAST_JOB, World, until
+from fakes.ttapi import Scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from fakes.e2e.fakes import E2EDiscord, FastClock
+from fakes.e2e.world import BOT_TOKEN, FAST_JOB, World
 from tests.e2e.chaos import ChaosRun, ChaoticTTApi, chaos_seed
 from tests.e2e.conftest import WORLD
-from tests.e2e.fakes import E2EDiscord, FastClock
-from tests.e2e.world import BOT_TOKEN, FAST_JOB, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 

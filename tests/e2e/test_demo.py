@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.e2e.world import World, labels
+from fakes.e2e.world import World, labels
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.world import World, free_port, until
-from tests.fakes.discord import CHANNEL_ID, StoredMessage
-from tests.fakes.ttapi import make_png
+from fakes.discord import CHANNEL_ID, StoredMessage
+from fakes.e2e.world import World, free_port, until
+from fakes.ttapi import make_png
 
 pytestmark = pytest.mark.e2e
 

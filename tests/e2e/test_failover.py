@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import World, labels
-from tests.fakes.mjproxy import FakeMjProxy
+from fakes.e2e.world import World, labels
+from fakes.mjproxy import FakeMjProxy
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.e2e.world import World, until
-from tests.fakes.discord import USER_ID, RecordedRequest
+from fakes.discord import USER_ID, RecordedRequest
+from fakes.e2e.world import World, until
 
 pytestmark = pytest.mark.e2e
 

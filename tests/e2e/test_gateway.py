@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import World, until
-from tests.fakes.discord import USER_ID
+from fakes.discord import USER_ID
+from fakes.e2e.world import World, until
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from tests.e2e.world import LABELS, World, labels, until
-from tests.fakes.discord import USER_ID, StoredMessage
-from tests.fakes.ttapi import make_png
+from fakes.discord import USER_ID, StoredMessage
+from fakes.e2e.world import LABELS, World, labels, until
+from fakes.ttapi import make_png
 
 pytestmark = pytest.mark.e2e
 

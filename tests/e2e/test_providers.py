@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.e2e.world import World, labels
-from tests.fakes.acedata import FakeAceData
-from tests.fakes.mjproxy import FakeMjProxy
+from fakes.acedata import FakeAceData
+from fakes.e2e.world import World, labels
+from fakes.mjproxy import FakeMjProxy
 
 pytestmark = pytest.mark.e2e
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.e2e.world import World, until
-from tests.fakes.discord import USER_ID, StoredMessage
-from tests.fakes.ttapi import Scenario
+from fakes.discord import USER_ID, StoredMessage
+from fakes.e2e.world import World, until
+from fakes.ttapi import Scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import World
+from fakes.e2e.world import World
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.e2e.world import World, free_port, until
-from tests.fakes.discord import USER_ID
+from fakes.discord import USER_ID
+from fakes.e2e.world import World, free_port, until
 
 pytestmark = pytest.mark.e2e
 

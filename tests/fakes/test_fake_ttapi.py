@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario
 
 DATA_URL = "data:image/png;base64," + base64.b64encode(b"png").decode()
 

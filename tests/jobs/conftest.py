@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.jobs.engine import build_engine
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job, JobKind, NewJob, Requester
 from bot.jobs.service import JobService
@@ -29,7 +30,7 @@ from bot.jobs.webhook import HookServer, hook_url
 from bot.provider import AccountInfo, JobSnapshot, SubmitRequest
 from bot.provider.recent import RecentJob
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 
 # A job at the fake: 10 ms in the provider's queue, then 100 ms of rising progress.
 QUICK = Scenario(queue_seconds=0.01, run_seconds=0.1)
@@ -231,31 +232,28 @@ async def engine(
             seen.append(job)
 
         events.subscribe(recorder)
-        watcher = Watcher(
-            store,
-            provider,
-            events,
-            clock=clock,
-            sleep=watcher_sleep,
+        servers: list[HookServer] = []
+
+        async def open_hooks(watcher: Watcher) -> str:
+            server = HookServer(watcher, HOOK_SECRET)
+            servers.append(server)
+            await server.start("127.0.0.1", 0)
+            return hook_url(f"http://127.0.0.1:{server.port}", HOOK_SECRET)
+
+        wired = await build_engine(
+            store=store,
+            provider=provider,
+            events=events,
             scale=scale,
             safety_net=safety_net,
-        )
-        server = None
-        url = None
-        if hook:
-            server = HookServer(watcher, HOOK_SECRET)
-            await server.start("127.0.0.1", 0)
-            url = hook_url(f"http://127.0.0.1:{server.port}", HOOK_SECRET)
-        service = JobService(
-            store,
-            provider,
-            events,
-            watcher,
+            open_hooks=open_hooks if hook else None,
             max_in_progress=max_in_progress,
-            hook_url=url,
             clock=clock,
             sleep=service_sleep,
+            watcher_sleep=watcher_sleep,
         )
+        watcher, service = wired.watcher, wired.service
+        server = servers[0] if servers else None
         if server is not None:
             server.adopt = service.adopt
         built_engine = Engine(fake, store, client, provider, events, watcher, service, server, seen)

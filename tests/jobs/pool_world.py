@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.jobs.engine import build_engine
 from bot.jobs.events import JobEvents
 from bot.jobs.models import Job
 from bot.jobs.service import JobService
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
-from bot.jobs.watcher import Watcher
 from bot.provider import Provider
 from bot.provider.pool import Account, ProviderPool, account_key, mask
 from tests.jobs.conftest import until
@@ -71,7 +71,14 @@ async def pool_engine(
         seen.append(job)
 
     events.subscribe(record)
-    watcher = Watcher(store, pool, events, scale=scale)
-    service = JobService(store, pool, events, watcher, sleep=sleep)
+    engine = await build_engine(
+        store=store,
+        provider=pool,
+        events=events,
+        scale=scale,
+        sleep=sleep,
+        watcher_sleep=asyncio.sleep,
+    )
+    service = engine.service
     await service.start()
     return PoolEngine(store, pool, service, seen)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.jobs.states import JobStatus
 from bot.provider import JobSnapshot
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario
 from tests.jobs.conftest import BatchingProvider, Engine, EngineFactory, new_job
 
 JOBS = 6

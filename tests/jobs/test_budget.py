@@ -13,7 +13,7 @@ from bot.jobs.budget import month_start, next_month
 from bot.jobs.ledger import DAY, credits, day_start, usage
 from bot.jobs.models import Requester
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FAILED
+from fakes.ttapi import FAILED
 from tests.jobs.conftest import ENDLESS, QUICK, EngineFactory, new_job
 
 GUILD = 10

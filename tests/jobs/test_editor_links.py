@@ -12,7 +12,7 @@ from bot.jobs.editor import Editor, LinkRefused, Refusal
 from bot.jobs.models import Job, JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
-from tests.fakes.ttapi import ManualClock
+from fakes.ttapi import ManualClock
 
 MEMBER = Requester(101, 202, 303, role_ids=frozenset({7, 8}), parent_channel_id=404)
 

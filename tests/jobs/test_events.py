@@ -8,7 +8,7 @@ from bot.jobs.events import JobEvents
 from bot.jobs.lanes import Lanes
 from bot.jobs.models import Job
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 from tests.jobs.conftest import EngineFactory, new_job, until
 from tests.jobs.test_ledger import make_job as ledger_job
 

@@ -16,8 +16,8 @@ from bot.jobs.models import Requester
 from bot.jobs.states import JobStatus as S
 from bot.provider.mjproxy import MjProxyClient
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.mjproxy import FakeMjProxy
-from tests.fakes.ttapi import FakeTTApi
+from fakes.mjproxy import FakeMjProxy
+from fakes.ttapi import FakeTTApi
 from tests.jobs.conftest import ENDLESS, QUICK, new_job, no_sleep, until
 from tests.jobs.pool_world import PoolEngine, account, pool_engine
 

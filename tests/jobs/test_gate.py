@@ -14,7 +14,7 @@ from bot.errors import LimitReached, NotAllowed, UserFacingError
 from bot.jobs.gate import TICKET_TTL
 from bot.jobs.models import GuildSettings, Job, JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FakeTTApi
+from fakes.ttapi import FakeTTApi
 from tests.jobs.conftest import ENDLESS, Engine, EngineFactory, new_job
 
 GUILD = 10

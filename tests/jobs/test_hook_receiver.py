@@ -17,7 +17,7 @@ from bot.errors import JobRejected
 from bot.jobs import webhook
 from bot.jobs.webhook import POKE_SPACING, HookServer, warn_if_plain_http
 from bot.logs import MASK, RedactSecrets, redact
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario
 from tests.jobs.conftest import HOOK_SECRET, EngineFactory, new_job, until
 
 SLOW_POLLING: dict[str, Any] = {"hook": True, "scale": 1.0, "safety_net": True}

@@ -10,7 +10,7 @@ import pytest
 from bot.jobs.models import Ban, GuildSettings, JobKind, NewJob, Requester
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
-from tests.fakes.ttapi import ManualClock
+from fakes.ttapi import ManualClock
 
 GUILD, OTHER_GUILD = 7, 8
 ALICE, BOB, MOD = 41, 42, 99

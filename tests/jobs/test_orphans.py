@@ -16,7 +16,7 @@ from bot.jobs.service import UNKNOWN_SUBMIT
 from bot.jobs.states import JobStatus
 from bot.provider.models import ActionRequest, ImagineRequest, Mode
 from bot.provider.recent import RecentJob, parse_recent_jobs
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 from tests.jobs.conftest import HOOK_SECRET, Engine, EngineFactory, until
 from tests.jobs.test_recovery import left_behind
 from tests.ui.conftest import make_job

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.jobs.states import JobStatus as S
-from tests.fakes.ttapi import FakeTTApi
+from fakes.ttapi import FakeTTApi
 from tests.jobs.conftest import EngineFactory, new_job, until
 
 

@@ -20,7 +20,7 @@ from bot.jobs.policy import PAUSED, SERVER_ONLY, Policy
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.jobs.words import DEFAULT_WORDS, banned_word
-from tests.fakes.ttapi import FAILED, FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FAILED, FakeTTApi, ManualClock, Scenario
 from tests.jobs.conftest import ENDLESS, EngineFactory
 
 GUILD, OTHER_GUILD = 10, 11

@@ -1,6 +1,6 @@
 """The same engine flow against every provider: a grid, an upscale, a zoom on the upscale.
 
-Each provider speaks its own API (fakes in tests/fakes, the demo draws for real); the bot's
+Each provider speaks its own API (fakes in fakes/, the demo draws for real); the bot's
 action names and stored refs must carry the follow-ups through all of them.
 """
 
@@ -21,9 +21,9 @@ from bot.provider.acedata import AceDataClient
 from bot.provider.demo import DemoProvider
 from bot.provider.mjproxy import MjProxyClient
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.acedata import FakeAceData
-from tests.fakes.mjproxy import FakeMjProxy
-from tests.fakes.ttapi import FakeTTApi
+from fakes.acedata import FakeAceData
+from fakes.mjproxy import FakeMjProxy
+from fakes.ttapi import FakeTTApi
 from tests.jobs.conftest import QUICK, new_job, no_sleep
 from tests.jobs.pool_world import PoolEngine, account, pool_engine
 

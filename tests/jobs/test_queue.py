@@ -12,7 +12,7 @@ import pytest
 
 from bot.jobs.queue import FairQueue
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 from tests.jobs.conftest import EngineFactory, new_job, until
 
 A, B, C = 1, 2, 3

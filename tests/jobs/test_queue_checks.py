@@ -10,7 +10,7 @@ import asyncio
 
 from bot.jobs.models import GuildSettings, Job, Requester
 from bot.jobs.states import JobStatus
-from tests.fakes.ttapi import FakeTTApi
+from fakes.ttapi import FakeTTApi
 from tests.jobs.conftest import ENDLESS, Engine, EngineFactory, new_job, until
 
 GUILD, HERE, ART = 10, 20, 21

@@ -16,7 +16,7 @@ from bot.jobs.service import UNKNOWN_SUBMIT
 from bot.jobs.states import JobStatus
 from bot.jobs.store import Store
 from bot.provider.models import ImagineRequest, Mode
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 from tests.jobs.conftest import ENDLESS, Engine, EngineFactory, new_job, until
 
 S = JobStatus

@@ -11,7 +11,7 @@ from bot.jobs.models import JobKind, Requester
 from bot.jobs.service import UNCONFIRMED, InvalidAction
 from bot.jobs.states import JobStatus
 from bot.provider import ErrorKind
-from tests.fakes.ttapi import UPSAMPLE_COMPONENTS, FakeTTApi, Scenario
+from fakes.ttapi import UPSAMPLE_COMPONENTS, FakeTTApi, Scenario
 from tests.jobs.conftest import ENDLESS, EngineFactory, new_job, until
 
 S = JobStatus

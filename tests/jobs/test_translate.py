@@ -9,7 +9,7 @@ import pytest
 
 from bot.jobs.prompt_parts import Part, join, replace_words, split, words
 from bot.jobs.translate import TranslateError, Translator
-from tests.fakes.libretranslate import FakeLibreTranslate
+from fakes.libretranslate import FakeLibreTranslate
 
 PROMPTS = [
     "猫が月の上で眠っている --ar 16:9 --no 犬",

@@ -12,7 +12,7 @@ from bot.jobs.polling import deadline
 from bot.jobs.states import JobStatus
 from bot.provider import JobSnapshot
 from bot.provider.models import RemoteStatus
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario
 from tests.jobs.conftest import ENDLESS, Engine, EngineFactory, new_job, until
 
 S = JobStatus

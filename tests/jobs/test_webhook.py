@@ -16,7 +16,7 @@ import pytest
 from bot.jobs.models import Job
 from bot.jobs.states import JobStatus
 from bot.jobs.webhook import HookServer, hook_url, new_secret
-from tests.fakes.ttapi import FakeTTApi, Scenario
+from fakes.ttapi import FakeTTApi, Scenario
 from tests.jobs.conftest import HOOK_SECRET, Engine, EngineFactory, new_job, until
 
 S = JobStatus

@@ -23,7 +23,7 @@ from bot.provider.models import (
     RemoteStatus,
     parse_snapshot,
 )
-from tests.fakes.acedata import FakeAceData
+from fakes.acedata import FakeAceData
 
 TOKEN = "ace-token-0123456789"
 GRID = (

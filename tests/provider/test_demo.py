@@ -23,7 +23,7 @@ from bot.provider.models import (
     RemoteStatus,
     SeedRequest,
 )
-from tests.fakes.ttapi import ManualClock
+from fakes.ttapi import ManualClock
 
 
 @pytest.fixture

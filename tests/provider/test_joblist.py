@@ -11,7 +11,7 @@ from bot.provider import ErrorKind, ProviderError
 from bot.provider.joblist import is_complete, parse_job_list
 from bot.provider.models import ImagineRequest, RemoteStatus
 from bot.provider.ttapi import TTApiClient
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario
 
 # The old docs' sample, trimmed (https://ttapi.io/docs/apiReference/others).
 DOC_ENTRY: dict[str, Any] = {

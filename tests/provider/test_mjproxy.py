@@ -25,8 +25,8 @@ from bot.provider.models import (
     SeedRequest,
     parse_snapshot,
 )
-from tests.fakes.mjproxy import FakeMjProxy, grid_buttons
-from tests.fakes.ttapi import ManualClock
+from fakes.mjproxy import FakeMjProxy, grid_buttons
+from fakes.ttapi import ManualClock
 
 SECRET = "proxy-secret-abcd1234"
 GRID = (

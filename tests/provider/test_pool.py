@@ -7,7 +7,7 @@ import pytest
 from bot.provider.errors import ErrorKind, ProviderError
 from bot.provider.models import AccountInfo, ActionRequest, ImagineRequest, JobSnapshot
 from bot.provider.pool import Account, ProviderPool, account_key, mask, refused_by_account
-from tests.fakes.ttapi import ManualClock
+from fakes.ttapi import ManualClock
 
 
 class Scripted:

@@ -30,7 +30,7 @@ from bot.provider.models import (
     SubmitRequest,
 )
 from bot.provider.ttapi import TTApiClient, request_body
-from tests.fakes.ttapi import FakeTTApi, ManualClock, Scenario, make_png
+from fakes.ttapi import FakeTTApi, ManualClock, Scenario, make_png
 from tests.provider import samples
 
 KEY = "tt-secret-key-abc123XYZ"

@@ -7,7 +7,7 @@ from typing import cast
 import discord
 
 from bot.ui.undelivered import TOKEN_LIFETIME, Followups, reason_of
-from tests.fakes.ttapi import ManualClock
+from fakes.ttapi import ManualClock
 
 
 def interaction(name: str) -> discord.Interaction:

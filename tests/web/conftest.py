@@ -19,9 +19,9 @@ import pytest
 from bot.jobs.models import Job
 from bot.jobs.webhook import HookServer
 from bot.web.setup import install_editor
+from fakes.discord import FakeDiscord, StoredMessage
+from fakes.ttapi import FakeTTApi, make_png
 from tests.cogs.conftest import Harness, discord_fake, tt_api  # noqa: F401 - fixtures
-from tests.fakes.discord import FakeDiscord, StoredMessage
-from tests.fakes.ttapi import FakeTTApi, make_png
 
 PROMPT = "a lighthouse on a cliff at dusk"
 IMAGE_SIZE = (320, 240)  # not square: a mask of the wrong orientation must not pass

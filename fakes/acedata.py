@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.ttapi import Call, make_png
+from fakes.ttapi import Call, make_png
 
 STEPS = (0, 15, 31, 46, 62, 78, 93)
 GRID_ACTIONS = ["upscale1", "upscale2", "upscale3", "upscale4", "reroll"] + [

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from tests.e2e.bot_process import BotProcess
-from tests.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
-from tests.fakes.discord import GUILD_ID, USER_ID, StoredMessage
-from tests.fakes.ttapi import Call, Scenario
+from fakes.discord import GUILD_ID, USER_ID, StoredMessage
+from fakes.e2e.bot_process import BotProcess
+from fakes.e2e.fakes import E2EDiscord, FastClock, FlakyTTApi
+from fakes.ttapi import Call, Scenario
 
 T = TypeVar("T")
 Payload = dict[str, Any]

@@ -55,7 +55,7 @@ def _kill_leftovers() -> None:  # pragma: no cover - only when a teardown never 
 
 
 class BotProcess:
-    """`python tests/e2e/launcher.py` with a given environment; one process at a time."""
+    """`python fakes/e2e/launcher.py` with a given environment; one process at a time."""
 
     def __init__(
         self,

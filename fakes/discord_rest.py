@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord import API_PREFIX, APP_PERMISSIONS, FakeDiscord, _error, _json, _member
+from fakes.discord import API_PREFIX, APP_PERMISSIONS, FakeDiscord, _error, _json, _member
 
 BOT_ROLE_ID = 1_186_350_000_000_000_150
 

@@ -1,6 +1,6 @@
 """Runs the unmodified bot, exactly as `python -m bot` does, against a fake Discord.
 
-    MJBOT_FAKE_DISCORD=http://127.0.0.1:PORT python tests/e2e/launcher.py
+    MJBOT_FAKE_DISCORD=http://127.0.0.1:PORT python fakes/e2e/launcher.py
 
 discord.py builds every REST URL from ``discord.http.Route.BASE`` and opens the gateway at
 ``DiscordWebSocket.DEFAULT_GATEWAY`` (then at the ``resume_gateway_url`` READY gives), so

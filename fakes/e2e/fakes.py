@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from tests.fakes.discord import API_PREFIX, RECORDED
-from tests.fakes.gateway import FakeDiscordWithGateway
-from tests.fakes.ttapi import JSON_KEY, FakeTTApi
+from fakes.discord import API_PREFIX, RECORDED
+from fakes.gateway import FakeDiscordWithGateway
+from fakes.ttapi import JSON_KEY, FakeTTApi
 
 SPEED: Final = 50.0  # fake TT API seconds per real second
 NONCE_WINDOW: Final = 120.0  # Discord: "checked for uniqueness in the past few minutes"

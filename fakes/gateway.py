@@ -1,6 +1,6 @@
 """The gateway websocket of the fake Discord: a real bot process can connect, identify, resume.
 
-``FakeDiscordWithGateway`` is the REST fake of ``tests/fakes/discord.py`` plus Discord's gateway
+``FakeDiscordWithGateway`` is the REST fake of ``fakes/discord.py`` plus Discord's gateway
 (v10, JSON, zlib-stream when asked): HELLO, IDENTIFY -> READY then GUILD_CREATE, heartbeat
 ACKs, RESUME -> RESUMED with the missed events replayed, RECONNECT and INVALID_SESSION on
 demand. ``dispatch`` sends an event with the next sequence number, as Discord sends
@@ -26,8 +26,8 @@ from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.gateway_payloads import (
+from fakes.discord import FakeDiscord
+from fakes.gateway_payloads import (
     BOT_ROLE_PERMISSIONS,
     EVERYONE_PERMISSIONS,
     GUILD_DEFAULTS,

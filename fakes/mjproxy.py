@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.ttapi import Call, make_png
+from fakes.ttapi import Call, make_png
 
 STEPS = (0, 15, 31, 46, 62, 78, 93)
 BANNED = re.compile(r"\b(sexy|skimpy)\b", re.IGNORECASE)

@@ -555,3 +555,58 @@ async def test_meta(store: Store, other_store: Store) -> None:
     await store.set_meta("tree_hash", "abc")
     await store.set_meta("tree_hash", "def")
     assert await other_store.get_meta("tree_hash") == "def"
+
+
+async def test_a_migration_numbered_below_the_newest_still_runs(
+    db_path: Path, clock: Clock
+) -> None:
+    """Branches merged out of order: a database that ran 008 before 007 existed gets 007."""
+    store = await Store.open(db_path, clock=clock)
+    try:
+        await store.migrate()
+        skipped = {number: name for number, name, _ in migrations()}[7]
+    finally:
+        await store.close()
+    # The state of a database migrated by a build that did not ship 007 yet.
+    con = sqlite3.connect(db_path)
+    con.executescript(
+        """DROP TABLE editor_links;
+           DROP INDEX jobs_parent;
+           ALTER TABLE jobs DROP COLUMN thread_id;
+           ALTER TABLE guild_settings DROP COLUMN threads;"""
+    )
+    con.execute("DELETE FROM schema_migrations WHERE number = 7")
+    con.commit()
+    con.close()
+
+    again = await Store.open(db_path, clock=clock)
+    try:
+        assert await again.migrate() == LATEST
+    finally:
+        await again.close()
+    names = {row[0] for row in raw(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "editor_links" in names, skipped
+    assert (7,) in raw(db_path, "SELECT number FROM schema_migrations")
+
+
+async def test_a_database_from_before_the_record_keeps_what_it_ran(
+    db_path: Path, clock: Clock
+) -> None:
+    """Last round's database: user_version 3, no record. 1-3 count as run; 4 on are applied."""
+    db_path.parent.mkdir(parents=True)
+    con = sqlite3.connect(db_path)
+    for number, _name, sql in migrations()[:3]:
+        con.executescript(f"{sql}\nPRAGMA user_version = {number};")
+    con.commit()
+    con.close()
+
+    store = await Store.open(db_path, clock=clock)
+    try:
+        assert await store.migrate() == LATEST  # 001 run again would fail: tables exist
+        assert await store.migrate() == LATEST
+    finally:
+        await store.close()
+    numbers = [row[0] for row in raw(db_path, "SELECT number FROM schema_migrations")]
+    assert numbers == [number for number, _name, _sql in migrations()]
+    names = {row[0] for row in raw(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "editor_links" in names

@@ -104,22 +104,51 @@ class StoreBase:
         return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
-        """Apply every migration newer than the schema, each in its own transaction."""
+        """Apply every shipped migration not applied yet, each in its own transaction.
+
+        Each applied number is recorded, not only the highest (PRAGMA user_version): migrations
+        written on parallel branches may land out of order, and a number below the newest must
+        still run. A database from before the record counts every number up to its
+        user_version as applied, which is what it had.
+        """
+        applied = await self._applied_migrations()
         current = await self.version()
         for number, name, sql in migrations():
-            if number <= current:
+            if number in applied:
                 continue
+            current = max(current, number)
             async with self._lock:
                 try:
                     await self._db.executescript(
-                        f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+                        f"BEGIN;\n{sql}\n"
+                        f"INSERT INTO schema_migrations (number, applied_at) "
+                        f"VALUES ({number}, {self._clock()!r});\n"
+                        f"PRAGMA user_version = {current};\nCOMMIT;"
                     )
                 except sqlite3.Error:
                     await self._db.execute("ROLLBACK")
                     raise
-            log.info("database migrated to version %d (%s)", number, name)
-            current = number
+            log.info("database migrated: %s", name)
         return current
+
+    async def _applied_migrations(self) -> set[int]:
+        async with self._lock:
+            await self._db.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                       number INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"""
+            )
+            async with self._db.execute("SELECT number FROM schema_migrations") as cursor:
+                recorded = {int(row[0]) for row in await cursor.fetchall()}
+        if recorded:
+            return recorded
+        legacy = await self.version()  # before the record: everything up to user_version ran
+        ran = {number for number, _name, _sql in migrations() if number <= legacy}
+        async with self._lock:
+            await self._db.executemany(
+                "INSERT INTO schema_migrations (number, applied_at) VALUES (?, ?)",
+                [(number, self._clock()) for number in sorted(ran)],
+            )
+        return ran
 
     # -- helpers ----------------------------------------------------------------------------
 

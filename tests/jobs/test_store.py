@@ -610,3 +610,21 @@ async def test_a_database_from_before_the_record_keeps_what_it_ran(
     assert numbers == [number for number, _name, _sql in migrations()]
     names = {row[0] for row in raw(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert "editor_links" in names
+
+
+async def test_a_file_that_is_not_a_database_is_refused_without_a_stray_thread(
+    tmp_path: Path,
+) -> None:
+    """aiosqlite's worker thread is no daemon: a connection left open keeps the process alive."""
+    import threading  # noqa: PLC0415 - only this test looks at threads
+
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    before = set(threading.enumerate())
+
+    with pytest.raises(sqlite3.DatabaseError):
+        await Store.open(path)
+
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=2)
+        assert not thread.is_alive(), thread.name

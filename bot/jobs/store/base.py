@@ -85,12 +85,19 @@ class StoreBase:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = sqlite3.Row
-        await db.execute("PRAGMA journal_mode = WAL")
-        # FULL: a commit survives power loss. With NORMAL the last commits (SUBMITTING, then the
-        # provider's job id) could roll back, and recovery would not know a paid job exists.
-        await db.execute("PRAGMA synchronous = FULL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit survives power loss. With NORMAL the last commits (SUBMITTING, then
+            # the provider's job id) could roll back, and recovery would not know a paid job
+            # exists.
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
+        except sqlite3.Error:
+            # Not a database (corrupt, or another file): close it, or its worker thread (not a
+            # daemon) keeps the process from ever exiting.
+            await db.close()
+            raise
         return cls(db, clock)
 
     async def close(self) -> None:

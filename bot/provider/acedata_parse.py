@@ -9,11 +9,13 @@ today's TT component names, mapped both ways here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Final
 
 from bot.provider.errors import ErrorKind, ProviderError
+from bot.provider.fields import integer as _int
+from bot.provider.fields import number as _float
+from bot.provider.fields import text as _text
 from bot.provider.models import JobSnapshot, RemoteStatus
 
 # The bot's action name -> AceData's.
@@ -139,25 +141,3 @@ def _success(task_id: str, payload: Mapping[str, Any], image_url: str) -> JobSna
 def _progress(value: Any) -> int | None:
     number = _float(value)
     return max(0, min(100, int(number))) if number is not None else None
-
-
-def _int(value: Any) -> int | None:
-    number = _float(value)
-    return int(number) if number is not None else None
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    text = str(value).strip()
-    return text or None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.provider.errors import ErrorKind, ProviderError
+from bot.provider.fields import integer as _int
+from bot.provider.fields import text as _text
 from bot.provider.models import JobSnapshot, RemoteStatus, parse_describe_prompts
 
 SUCCESS: Final = 1
@@ -158,17 +160,3 @@ def _prompt_text(payload: Mapping[str, Any]) -> str | None:
 def _progress(value: Any) -> int | None:
     text = str(value or "").strip().rstrip("%")
     return max(0, min(100, int(text))) if text.isdigit() else None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    text = str(value).strip()
-    return text or None

@@ -9,12 +9,15 @@ missing field: a job payload is data from outside, and a crash here would lose a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
+
+from bot.provider.fields import integer as _integer
+from bot.provider.fields import number as _number
+from bot.provider.fields import text as _text
 
 
 class Mode(StrEnum):
@@ -230,28 +233,6 @@ def parse_describe_prompts(text: str) -> tuple[str, ...]:
         else:  # a wrapped continuation of the previous prompt
             prompts[-1] = f"{prompts[-1]} {cleaned}"
     return tuple(prompt for prompt in prompts if prompt)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _integer(value: Any) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None else None
 
 
 def _progress(value: Any, status: RemoteStatus) -> int | None:

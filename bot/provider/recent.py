@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from bot.provider.fields import text as _text
+
 
 @dataclass(frozen=True, slots=True)
 class RecentJob:
@@ -58,13 +60,6 @@ def parse_recent_jobs(payload: Mapping[str, Any]) -> list[RecentJob]:
             )
         )
     return found
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _time(value: Any) -> float | None:
